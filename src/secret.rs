@@ -58,13 +58,7 @@ impl Secret {
 fn printable(bytes: &[u8]) -> String {
     bytes
         .iter()
-        .map(|&b| {
-            if b.is_ascii_graphic() {
-                b as char
-            } else {
-                '?'
-            }
-        })
+        .map(|&b| if b.is_ascii_graphic() { b as char } else { '?' })
         .collect()
 }
 

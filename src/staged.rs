@@ -71,7 +71,12 @@ fn scan_binary(
     Ok(())
 }
 
-fn place(change: &StagedChange, matches: &[Match], line_offset: usize, findings: &mut Vec<Finding>) {
+fn place(
+    change: &StagedChange,
+    matches: &[Match],
+    line_offset: usize,
+    findings: &mut Vec<Finding>,
+) {
     findings.extend(matches.iter().map(|m| Finding {
         rule: m.rule,
         severity: m.severity,

@@ -57,7 +57,8 @@ impl Repo {
     /// subdirectory or a linked worktree, and `GIT_INDEX_FILE` names the index (git
     /// points it at a temporary index for `commit -a` and `commit <paths>`).
     pub fn open_from_env() -> Result<Repo> {
-        let repo = Repository::open_from_env().map_err(|e| Error::NotARepository(e.message().to_string()))?;
+        let repo = Repository::open_from_env()
+            .map_err(|e| Error::NotARepository(e.message().to_string()))?;
         if repo.is_bare() {
             return Err(Error::NotARepository(format!(
                 "{} is a bare repository, which has no staged changes",
@@ -82,7 +83,10 @@ impl Repo {
                     .map_err(|e| Error::git("cannot read HEAD's tree", e))?;
                 (Some(tree), false)
             }
-            Err(e) if e.code() == git2::ErrorCode::UnbornBranch || e.code() == git2::ErrorCode::NotFound => {
+            Err(e)
+                if e.code() == git2::ErrorCode::UnbornBranch
+                    || e.code() == git2::ErrorCode::NotFound =>
+            {
                 (None, true)
             }
             Err(e) => return Err(Error::git("cannot resolve HEAD", e)),

@@ -74,28 +74,24 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Findings grouped by file, in the order they were found.
+/// One line per finding, `path:line:column` first so terminals and editors can
+/// jump to it.
 fn list(out: &mut String, findings: &[&Finding], catalogue: &Catalogue, paint: &Paint) {
-    let mut current: Option<&[u8]> = None;
+    out.push('\n');
     for f in findings {
-        if current != Some(f.path.as_slice()) {
-            current = Some(&f.path);
-            let binary = matches!(f.location, Location::Binary { .. });
-            let _ = writeln!(
-                out,
-                "\n  {}{}",
-                paint.bold(&printable_path(&f.path)),
-                if binary { " (binary file)" } else { "" }
-            );
-        }
         let rule = &catalogue.get(f.rule).spec;
         let place = match f.location {
-            Location::Text { line, column } => format!("{line}:{column}"),
-            Location::Binary { offset } => format!("byte {offset}"),
+            Location::Text { line, column } => {
+                format!("{}:{line}:{column}", printable_path(&f.path))
+            }
+            Location::Binary { offset } => {
+                format!("{} (binary file, byte {offset})", printable_path(&f.path))
+            }
         };
         let _ = writeln!(
             out,
-            "    {place:<10} {}  {} {}",
+            "  {}  {}  {} {}",
+            paint.bold(&place),
             paint.yellow(&f.secret.redacted()),
             rule.description,
             paint.dim(&format!("[{}]", rule.id)),
@@ -103,7 +99,38 @@ fn list(out: &mut String, findings: &[&Finding], catalogue: &Catalogue, paint: &
     }
 }
 
-fn remediation(out: &mut String, findings: &[&Finding], catalogue: &Catalogue, stage: Stage, paint: &Paint) {
+/// Word-wraps `text` to `WIDTH` columns, every line after the first indented.
+fn wrap(text: &str, first: &str, indent: &str) -> String {
+    const WIDTH: usize = 88;
+    let mut out = String::from(first);
+    let mut col = first.chars().count();
+    let mut line_empty = true;
+    for word in text.split_whitespace() {
+        let len = word.chars().count();
+        if !line_empty && col + 1 + len > WIDTH {
+            out.push('\n');
+            out.push_str(indent);
+            col = indent.chars().count();
+            line_empty = true;
+        }
+        if !line_empty {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(word);
+        col += len;
+        line_empty = false;
+    }
+    out
+}
+
+fn remediation(
+    out: &mut String,
+    findings: &[&Finding],
+    catalogue: &Catalogue,
+    stage: Stage,
+    paint: &Paint,
+) {
     let Stage::Staged { head_unborn } = stage;
     let mut paths: Vec<&[u8]> = findings.iter().map(|f| f.path.as_slice()).collect();
     paths.dedup();
@@ -151,12 +178,8 @@ fn remediation(out: &mut String, findings: &[&Finding], catalogue: &Catalogue, s
     );
     for &index in &rules {
         let spec = &catalogue.get(index).spec;
-        let _ = writeln!(
-            out,
-            "     {} {}",
-            paint.dim(&format!("[{}]", spec.id)),
-            spec.remediation.trim()
-        );
+        let first = format!("     [{}] ", spec.id);
+        let _ = writeln!(out, "{}", wrap(spec.remediation.trim(), &first, "       "));
     }
     let _ = writeln!(
         out,

@@ -4,24 +4,44 @@
 /// (file endings, idiom with `{}` for the variable name)
 const IDIOMS: &[(&[&str], &str)] = &[
     (&[".py", ".pyw", ".ipynb"], "os.environ[\"{}\"]"),
-    (&[".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".vue", ".svelte"], "process.env.{}"),
-    (&[".rb", ".erb", ".rake", "Gemfile"], "ENV[\"{}\"]  (or Rails credentials)"),
-    (&[".java", ".kt", ".kts", ".scala", ".groovy", ".gradle"], "System.getenv(\"{}\")"),
+    (
+        &[
+            ".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".vue", ".svelte",
+        ],
+        "process.env.{}",
+    ),
+    (
+        &[".rb", ".erb", ".rake", "Gemfile"],
+        "ENV[\"{}\"]  (or Rails credentials)",
+    ),
+    (
+        &[".java", ".kt", ".kts", ".scala", ".groovy", ".gradle"],
+        "System.getenv(\"{}\")",
+    ),
     (&[".go"], "os.Getenv(\"{}\")"),
     (&[".php"], "getenv('{}')"),
-    (&[".cs", ".fs", ".vb"], "Environment.GetEnvironmentVariable(\"{}\")"),
+    (
+        &[".cs", ".fs", ".vb"],
+        "Environment.GetEnvironmentVariable(\"{}\")",
+    ),
     (&[".rs"], "std::env::var(\"{}\")"),
     (&[".swift"], "ProcessInfo.processInfo.environment[\"{}\"]"),
     (&[".ex", ".exs"], "System.fetch_env!(\"{}\")"),
     (&[".c", ".h", ".cc", ".cpp", ".hpp"], "getenv(\"{}\")"),
     (&[".sh", ".bash", ".zsh", ".envrc"], "\"${}\""),
     (&[".ps1"], "$env:{}"),
-    (&[".tf", ".tfvars"], "var.{}  (set with TF_VAR_{}, marked sensitive)"),
+    (
+        &[".tf", ".tfvars"],
+        "var.{}  (set with TF_VAR_{}, marked sensitive)",
+    ),
     (
         &[".yml", ".yaml"],
         "${{{{ secrets.{} }}}}  (a CI secret, not a value in the file)",
     ),
-    (&["Dockerfile", ".dockerfile"], "a build secret (RUN --mount=type=secret) or a run-time -e {}, never ENV"),
+    (
+        &["Dockerfile", ".dockerfile"],
+        "a build secret (RUN --mount=type=secret) or a run-time -e {}, never ENV",
+    ),
 ];
 
 const FALLBACK: &str = "the environment variable {} or your secrets vault";

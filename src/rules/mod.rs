@@ -101,7 +101,12 @@ impl Rule {
 
     fn validate(&self) -> Result<()> {
         let spec = &self.spec;
-        if spec.id.is_empty() || !spec.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        if spec.id.is_empty()
+            || !spec
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
             return Err(self.fail("id must be non-empty and use only letters, digits and '-'"));
         }
         if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.len() < 3) {

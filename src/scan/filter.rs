@@ -4,7 +4,11 @@
 /// Markers that, on the line of a match, say a person has looked and allowed it.
 /// keyward's own, and the ones gitleaks and detect-secrets users already have in
 /// their code, so a team can switch without editing every marker.
-const ALLOW_MARKERS: &[&[u8]] = &[b"keyward:allow", b"gitleaks:allow", b"pragma: allowlist secret"];
+const ALLOW_MARKERS: &[&[u8]] = &[
+    b"keyward:allow",
+    b"gitleaks:allow",
+    b"pragma: allowlist secret",
+];
 
 /// Words that only placeholders contain. Each is 7 or more letters, so the chance of
 /// one turning up inside a random base62 key is below one in 10^8.

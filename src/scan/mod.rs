@@ -165,14 +165,16 @@ impl<'a> LineCursor<'a> {
             return self.current;
         }
         let start = memchr::memrchr(b'\n', &self.input[..offset]).map_or(0, |i| i + 1);
-        let end = memchr::memchr(b'\n', &self.input[offset..]).map_or(self.input.len(), |i| offset + i);
+        let end =
+            memchr::memchr(b'\n', &self.input[offset..]).map_or(self.input.len(), |i| offset + i);
         self.current = (start, end);
         self.current
     }
 
     fn line_of(&self, offset: usize) -> &'a [u8] {
         let start = memchr::memrchr(b'\n', &self.input[..offset]).map_or(0, |i| i + 1);
-        let end = memchr::memchr(b'\n', &self.input[offset..]).map_or(self.input.len(), |i| offset + i);
+        let end =
+            memchr::memchr(b'\n', &self.input[offset..]).map_or(self.input.len(), |i| offset + i);
         &self.input[start..end]
     }
 

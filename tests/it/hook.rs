@@ -1,0 +1,596 @@
+//! Every way git commits, through the installed pre-commit hook.
+
+use crate::util::{key, Repo, Run, KEYWARD};
+
+fn redacted(secret: &str) -> String {
+    format!("{}…{}", &secret[..8], &secret[secret.len() - 4..])
+}
+
+/// The commit was refused by keyward, the report names the place and the redacted
+/// key, and the key itself was not printed.
+#[track_caller]
+fn blocked(repo: &Repo, before: Option<String>, run: Run, secret: &str, place: &str) -> Run {
+    let run = run
+        .code_is(1)
+        .contains("keyward: commit blocked")
+        .contains(place)
+        .contains(&redacted(secret))
+        .no_leak(secret);
+    assert_eq!(repo.head(), before, "a commit was made despite the block");
+    run
+}
+
+#[track_caller]
+fn passed(run: Run) -> Run {
+    run.ok().lacks("keyward")
+}
+
+#[test]
+fn key_in_a_new_file_blocks_the_commit() {
+    let repo = Repo::new();
+    repo.write("README", "hello\n");
+    repo.commit_unchecked("init");
+    let secret = key("sk_live_", 99);
+    repo.write(
+        "app/settings.py",
+        format!("import os\nDEBUG = False\nstripe.api_key = \"{secret}\"\n"),
+    );
+    repo.git(&["add", "app/settings.py"]).ok();
+    let head = repo.head();
+    let run = blocked(&repo, head, repo.commit(&[]), &secret, "app/settings.py");
+    run.contains("3:19")
+        .contains("stripe-live-secret-key")
+        .contains("git restore --staged app/settings.py")
+        .contains("os.environ[\"STRIPE_SECRET_KEY\"]")
+        .contains("Roll key")
+        .contains("--no-verify");
+}
+
+#[test]
+fn clean_commit_passes_silently() {
+    let repo = Repo::new();
+    repo.write("a.py", "x = 1\n");
+    repo.git(&["add", "."]).ok();
+    passed(repo.commit(&[]));
+    assert!(repo.head().is_some());
+}
+
+#[test]
+fn publishable_keys_and_placeholders_pass() {
+    let repo = Repo::new();
+    let lines = [
+        format!("STRIPE_PUBLISHABLE_KEY={}", key("pk_live_", 99)),
+        format!("pk_test = '{}'", key("pk_test_", 24)),
+        "STRIPE_SECRET_KEY=sk_live_xxxxxxxxxxxxxxxxxxxxxxxx".to_string(),
+        "stripe.api_key = 'sk_live_...'".to_string(),
+        "key = sk_live_<your key>".to_string(),
+        "RESTRICTED=rk_live_YOUR_KEY_HERE".to_string(),
+        "key: ${STRIPE_SECRET_KEY}".to_string(),
+        "task_live_settings = True".to_string(),
+    ];
+    repo.write("config.env.example", lines.join("\n") + "\n");
+    repo.git(&["add", "."]).ok();
+    passed(repo.commit(&[]));
+}
+
+#[test]
+fn first_commit_of_a_repository_is_checked() {
+    let repo = Repo::new();
+    let secret = key("rk_live_", 99);
+    repo.write("config.yml", format!("stripe:\n  key: {secret}\n"));
+    repo.git(&["add", "."]).ok();
+    blocked(&repo, None, repo.commit(&[]), &secret, "config.yml:2:8")
+        // No HEAD to restore from: the advice must be a command that works.
+        .contains("git rm --cached config.yml");
+}
+
+#[test]
+fn commit_all_checks_modified_tracked_files() {
+    let repo = Repo::new();
+    repo.write("server.js", "const x = 1;\n");
+    repo.commit_unchecked("init");
+    let secret = key("sk_live_", 24);
+    repo.write(
+        "server.js",
+        format!("const x = 1;\nconst stripe = require('stripe')('{secret}');\n"),
+    );
+    // Nothing staged: only `-a` (a temporary index in GIT_INDEX_FILE) holds the key.
+    let head = repo.head();
+    blocked(&repo, head, repo.commit(&["-a"]), &secret, "server.js:2")
+        .contains("process.env.STRIPE_SECRET_KEY");
+}
+
+#[test]
+fn commit_with_paths_checks_those_paths() {
+    let repo = Repo::new();
+    repo.write("a.rb", "a = 1\n");
+    repo.write("b.rb", "b = 1\n");
+    repo.commit_unchecked("init");
+    let secret = key("sk_live_", 99);
+    repo.write("a.rb", format!("a = 1\nStripe.api_key = '{secret}'\n"));
+    repo.write("b.rb", "b = 2\n");
+    let head = repo.head();
+    blocked(
+        &repo,
+        head.clone(),
+        repo.commit(&["--", "a.rb"]),
+        &secret,
+        "a.rb:2",
+    )
+    .contains("ENV[\"STRIPE_SECRET_KEY\"]");
+    // The key is in a.rb only: committing b.rb alone passes.
+    passed(repo.commit(&["--", "b.rb"]));
+    assert_ne!(repo.head(), head);
+}
+
+#[test]
+fn a_key_only_in_the_unstaged_part_passes() {
+    let repo = Repo::new();
+    repo.write("app.go", "package main\n");
+    repo.commit_unchecked("init");
+    repo.write("app.go", "package main\n\nfunc main() {}\n");
+    repo.git(&["add", "app.go"]).ok();
+    let secret = key("sk_live_", 99);
+    repo.write(
+        "app.go",
+        format!("package main\n\nfunc main() {{}}\n\nconst key = \"{secret}\"\n"),
+    );
+    passed(repo.commit(&[]));
+    // The key is still in the working tree, uncommitted.
+    assert!(String::from_utf8_lossy(&repo.read("app.go")).contains(&secret));
+    let committed = repo.git(&["show", "HEAD:app.go"]).ok();
+    assert!(!committed.stdout().contains(&secret[8..]));
+}
+
+#[test]
+fn a_key_staged_then_removed_from_the_work_tree_still_blocks() {
+    let repo = Repo::new();
+    repo.write("Main.java", "class Main {}\n");
+    repo.commit_unchecked("init");
+    let secret = key("sk_live_", 99);
+    repo.write(
+        "Main.java",
+        format!("class Main {{ String k = \"{secret}\"; }}\n"),
+    );
+    repo.git(&["add", "Main.java"]).ok();
+    // Fixed in the work tree but not re-staged: the index still holds the key.
+    repo.write(
+        "Main.java",
+        "class Main { String k = System.getenv(\"K\"); }\n",
+    );
+    let head = repo.head();
+    blocked(&repo, head, repo.commit(&[]), &secret, "Main.java:1:26");
+}
+
+#[test]
+fn partial_staging_of_one_file_checks_only_the_staged_hunk() {
+    let repo = Repo::new();
+    let body: Vec<String> = (0..40).map(|i| format!("line {i}")).collect();
+    repo.write("notes.txt", body.join("\n") + "\n");
+    repo.commit_unchecked("init");
+    let secret = key("sk_live_", 99);
+    let mut edited = body.clone();
+    edited[0] = "line 0 edited".into();
+    edited[39] = format!("line 39 {secret}");
+    repo.write("notes.txt", edited.join("\n") + "\n");
+    // Stage the first hunk only, as `git add -p` would.
+    let patch = repo.git(&["diff", "-U0", "notes.txt"]).ok().stdout();
+    let first_hunk: String = {
+        let mut lines = patch.lines();
+        let mut out = String::new();
+        let mut hunks = 0;
+        for line in lines.by_ref() {
+            if line.starts_with("@@") {
+                hunks += 1;
+                if hunks == 2 {
+                    break;
+                }
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        out
+    };
+    let patch_file = repo.scratch("p").join("first.patch");
+    std::fs::write(&patch_file, first_hunk).unwrap();
+    repo.git(&[
+        "apply",
+        "--cached",
+        "--unidiff-zero",
+        patch_file.to_str().unwrap(),
+    ])
+    .ok();
+    passed(repo.commit(&[]));
+    // Now stage the rest: the key is in it.
+    repo.git(&["add", "notes.txt"]).ok();
+    let head = repo.head();
+    blocked(&repo, head, repo.commit(&[]), &secret, "notes.txt:40:9");
+}
+
+#[test]
+fn commit_from_a_subdirectory() {
+    let repo = Repo::new();
+    repo.write("deep/er/x.php", "<?php\n");
+    repo.commit_unchecked("init");
+    let secret = key("rk_live_", 24);
+    repo.write("deep/er/x.php", format!("<?php\n$k = '{secret}';\n"));
+    let head = repo.head();
+    let run = repo.git_in(&repo.path("deep/er"), &["commit", "-q", "-am", "x"]);
+    blocked(&repo, head, run, &secret, "deep/er/x.php:2:7")
+        .contains("getenv('STRIPE_RESTRICTED_KEY')");
+    // By hand, from the subdirectory, with --staged.
+    repo.git(&["add", "-A"]).ok();
+    let by_hand = repo.run_in(&repo.path("deep"), KEYWARD, &["--staged"], &[]);
+    by_hand
+        .code_is(1)
+        .contains("deep/er/x.php")
+        .no_leak(&secret);
+}
+
+#[test]
+fn commit_in_a_linked_worktree() {
+    let repo = Repo::new();
+    repo.write("a.txt", "a\n");
+    repo.commit_unchecked("init");
+    let wt = repo.scratch("wt").join("tree");
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "feature",
+        wt.to_str().unwrap(),
+    ])
+    .ok();
+    let secret = key("sk_live_", 99);
+    std::fs::write(wt.join("b.txt"), format!("key={secret}\n")).unwrap();
+    repo.git_in(&wt, &["add", "b.txt"]).ok();
+    let run = repo.git_in(&wt, &["commit", "-q", "-m", "x"]);
+    run.code_is(1).contains("b.txt:1:5").no_leak(&secret);
+    let feature = repo.git(&["rev-parse", "feature"]).ok().stdout();
+    let main = repo.git(&["rev-parse", "main"]).ok().stdout();
+    assert_eq!(
+        feature, main,
+        "the worktree's branch moved despite the block"
+    );
+    // The main worktree's index is not the linked one's: a commit there passes.
+    repo.write("c.txt", "c\n");
+    repo.git(&["add", "c.txt"]).ok();
+    passed(repo.commit(&[]));
+}
+
+#[test]
+fn amend_that_adds_a_key_blocks() {
+    let repo = Repo::new();
+    repo.write("a.py", "a = 1\n");
+    repo.git(&["add", "."]).ok();
+    passed(repo.commit(&[]));
+    let secret = key("sk_live_", 99);
+    repo.write("a.py", format!("a = 1\nKEY = '{secret}'\n"));
+    repo.git(&["add", "."]).ok();
+    let head = repo.head();
+    blocked(&repo, head, repo.commit(&["--amend"]), &secret, "a.py:2:8");
+}
+
+#[test]
+fn merge_commit_resolving_a_conflict() {
+    let repo = Repo::new();
+    repo.write("conf.ini", "[stripe]\nkey = env\n");
+    repo.commit_unchecked("init");
+    repo.git(&["checkout", "-q", "-b", "other"]).ok();
+    repo.write("conf.ini", "[stripe]\nkey = from-other\n");
+    repo.commit_unchecked("other");
+    repo.git(&["checkout", "-q", "main"]).ok();
+    repo.write("conf.ini", "[stripe]\nkey = from-main\n");
+    repo.commit_unchecked("main");
+    repo.git(&["merge", "-q", "other"]).code_is(1);
+    // Resolved by pasting a key: blocked.
+    let secret = key("sk_live_", 99);
+    repo.write("conf.ini", format!("[stripe]\nkey = {secret}\n"));
+    repo.git(&["add", "conf.ini"]).ok();
+    let head = repo.head();
+    blocked(
+        &repo,
+        head.clone(),
+        repo.git(&["commit", "-q", "--no-edit"]),
+        &secret,
+        "conf.ini:2:7",
+    );
+    // Resolved properly: the merge commit goes through.
+    repo.write("conf.ini", "[stripe]\nkey = from-both\n");
+    repo.git(&["add", "conf.ini"]).ok();
+    passed(repo.git(&["commit", "-q", "--no-edit"]));
+    let parents = repo
+        .git(&["rev-list", "--parents", "-n1", "HEAD"])
+        .ok()
+        .stdout();
+    assert_eq!(parents.split_whitespace().count(), 3, "not a merge commit");
+}
+
+#[test]
+fn deleting_a_line_that_holds_a_key_passes() {
+    let repo = Repo::new();
+    let secret = key("sk_live_", 99);
+    repo.write(
+        "old.sh",
+        format!("#!/bin/sh\nexport STRIPE_SECRET_KEY={secret}\necho hi\n"),
+    );
+    repo.commit_unchecked("the mistake");
+    repo.write("old.sh", "#!/bin/sh\necho hi\n");
+    repo.git(&["add", "."]).ok();
+    passed(repo.commit(&[]));
+}
+
+#[test]
+fn editing_elsewhere_in_a_file_with_an_old_key_passes() {
+    // Only added lines are checked: a key already committed is history's problem
+    // (`keyward history`), not a reason to block every later edit of the file.
+    let repo = Repo::new();
+    let secret = key("sk_live_", 99);
+    repo.write("legacy.py", format!("KEY = '{secret}'\nx = 1\n"));
+    repo.commit_unchecked("legacy");
+    repo.write("legacy.py", format!("KEY = '{secret}'\nx = 2\n"));
+    repo.git(&["add", "."]).ok();
+    passed(repo.commit(&[]));
+}
+
+#[test]
+fn rename_with_edits_checks_only_added_lines() {
+    let repo = Repo::new();
+    let old_key = key("sk_live_", 99);
+    let mut text: Vec<String> = (0..30).map(|i| format!("setting_{i} = {i}")).collect();
+    text[5] = format!("legacy = '{old_key}'");
+    repo.write("old_name.py", text.join("\n") + "\n");
+    repo.commit_unchecked("init");
+    repo.git(&["mv", "old_name.py", "new_name.py"]).ok();
+    text[20] = "setting_20 = 'changed'".into();
+    repo.write("new_name.py", text.join("\n") + "\n");
+    repo.git(&["add", "."]).ok();
+    let status = repo.git(&["status", "--porcelain"]).ok().stdout();
+    assert!(
+        status.starts_with("R "),
+        "git did not see a rename: {status}"
+    );
+    passed(repo.commit(&[]));
+    // Renamed again, this time adding a key.
+    repo.git(&["mv", "new_name.py", "third.py"]).ok();
+    let secret = key("rk_live_", 99);
+    text[25] = format!("fresh = '{secret}'");
+    repo.write("third.py", text.join("\n") + "\n");
+    repo.git(&["add", "."]).ok();
+    let head = repo.head();
+    blocked(&repo, head, repo.commit(&[]), &secret, "third.py:26:10").lacks(&old_key[8..]);
+}
+
+#[test]
+fn crlf_file() {
+    let repo = Repo::new();
+    let secret = key("sk_live_", 99);
+    repo.write(
+        "win.cs",
+        format!("var a = 1;\r\nvar k = \"{secret}\";\r\nvar b = 2;\r\n"),
+    );
+    repo.git(&["add", "."]).ok();
+    blocked(&repo, None, repo.commit(&[]), &secret, "win.cs:2:10");
+}
+
+#[test]
+fn non_utf8_file() {
+    let repo = Repo::new();
+    let secret = key("sk_live_", 24);
+    let mut bytes = b"caf\xe9 = 'latin-1 \xff\xfe'\nkey = ".to_vec();
+    bytes.extend_from_slice(secret.as_bytes());
+    bytes.extend_from_slice(b" \xe9\n");
+    repo.write("latin1.txt", bytes);
+    repo.git(&["add", "."]).ok();
+    blocked(&repo, None, repo.commit(&[]), &secret, "latin1.txt:2:7");
+}
+
+#[test]
+fn one_megabyte_minified_line() {
+    let repo = Repo::new();
+    let secret = key("sk_live_", 99);
+    let filler = "var a=function(b){return b+1};".repeat(35_000);
+    let mut line = filler.clone();
+    line.push_str(&format!("var s=\"{secret}\";"));
+    line.push_str(&filler);
+    assert!(line.len() > 2_000_000);
+    repo.write("dist/app.min.js", &line);
+    repo.git(&["add", "."]).ok();
+    let column = filler.len() + 8;
+    blocked(
+        &repo,
+        None,
+        repo.commit(&[]),
+        &secret,
+        &format!("dist/app.min.js:1:{column}"),
+    );
+}
+
+#[test]
+fn key_at_end_of_file_without_newline() {
+    let repo = Repo::new();
+    repo.write("k.txt", "first\n");
+    repo.commit_unchecked("init");
+    let secret = key("sk_live_", 99);
+    repo.write("k.txt", format!("first\n{secret}"));
+    repo.git(&["add", "."]).ok();
+    let head = repo.head();
+    blocked(&repo, head, repo.commit(&[]), &secret, "k.txt:2:1");
+}
+
+#[test]
+fn binary_file_is_scanned_and_reported_without_garbage() {
+    let repo = Repo::new();
+    let secret = key("sk_live_", 99);
+    let mut blob: Vec<u8> = (0u8..=255).cycle().take(5000).collect();
+    blob.extend_from_slice(b"\x00\x1b[2J");
+    blob.extend_from_slice(secret.as_bytes());
+    blob.extend_from_slice(b"\x00\x07\xff");
+    blob.extend((0u8..=255).cycle().take(5000));
+    repo.write("build/app.bin", &blob);
+    repo.git(&["add", "."]).ok();
+    let run = blocked(
+        &repo,
+        None,
+        repo.commit(&[]),
+        &secret,
+        "build/app.bin (binary file, byte 5005)",
+    );
+    let stderr = &run.out.stderr;
+    assert!(
+        std::str::from_utf8(stderr).is_ok(),
+        "report is not valid UTF-8"
+    );
+    assert!(!stderr.contains(&0u8) && !stderr.windows(2).any(|w| w == b"\x1b["));
+}
+
+#[test]
+fn binary_file_modified_without_a_new_key_passes() {
+    let repo = Repo::new();
+    let secret = key("sk_live_", 99);
+    let mut blob = vec![0u8, 1, 2, 3];
+    blob.extend_from_slice(secret.as_bytes());
+    repo.write("asset.bin", &blob);
+    repo.commit_unchecked("init");
+    blob.extend_from_slice(b"\x00more");
+    repo.write("asset.bin", &blob);
+    repo.git(&["add", "."]).ok();
+    passed(repo.commit(&[]));
+}
+
+#[test]
+fn path_with_spaces_and_quotes() {
+    let repo = Repo::new();
+    repo.write("docs/it's here.md", "x\n");
+    repo.commit_unchecked("init");
+    let secret = key("sk_live_", 99);
+    repo.write("docs/it's here.md", format!("x\n{secret}\n"));
+    repo.git(&["add", "."]).ok();
+    let head = repo.head();
+    blocked(
+        &repo,
+        head,
+        repo.commit(&[]),
+        &secret,
+        "docs/it's here.md:2:1",
+    )
+    .contains(r"git restore --staged 'docs/it'\''s here.md'");
+}
+
+#[test]
+fn allow_marker_on_the_line_passes() {
+    let repo = Repo::new();
+    let secret = key("sk_test_", 24);
+    repo.write("fixture.py", format!("KEY = '{secret}'  # keyward:allow\n"));
+    repo.git(&["add", "."]).ok();
+    passed(repo.commit(&[]));
+}
+
+#[test]
+fn several_keys_and_rules_in_one_report() {
+    let repo = Repo::new();
+    let (a, b, c) = (key("sk_live_", 99), key("rk_live_", 24), key("whsec_", 32));
+    repo.write("one.ts", format!("const a = '{a}';\nconst b = '{b}';\n"));
+    repo.write("two.env", format!("STRIPE_WEBHOOK_SECRET={c}\n"));
+    repo.git(&["add", "."]).ok();
+    repo.commit(&[])
+        .code_is(1)
+        .contains("3 secrets")
+        .no_leak(&a)
+        .no_leak(&b)
+        .no_leak(&c)
+        .contains("one.ts")
+        .contains("two.env")
+        .contains("stripe-live-secret-key")
+        .contains("stripe-live-restricted-key")
+        .contains("stripe-webhook-secret")
+        .contains("git rm --cached one.ts two.env");
+}
+
+#[test]
+fn staged_by_hand_reports_exit_codes() {
+    let repo = Repo::without_hook();
+    repo.keyward(&["--staged"]).code_is(0);
+    repo.write("a.txt", "nothing\n");
+    repo.git(&["add", "."]).ok();
+    let run = repo.keyward(&[]).code_is(0);
+    assert!(run.all().is_empty(), "clean run printed: {}", run.all());
+    let secret = key("sk_live_", 99);
+    repo.write("b.txt", &secret);
+    repo.git(&["add", "."]).ok();
+    repo.keyward(&["--staged"]).code_is(1).no_leak(&secret);
+    repo.keyward(&["--no-such-flag"]).code_is(2);
+}
+
+#[test]
+fn outside_a_repository_fails_closed_with_one_line() {
+    let repo = Repo::without_hook();
+    let elsewhere = repo.scratch("not-a-repo");
+    let run = repo.run_in(
+        &elsewhere,
+        KEYWARD,
+        &["--staged"],
+        &[(
+            "GIT_CEILING_DIRECTORIES",
+            elsewhere.parent().unwrap().to_str().unwrap(),
+        )],
+    );
+    let run = run
+        .code_is(2)
+        .contains("keyward: error: not inside a git repository");
+    assert!(run.stdout().is_empty());
+}
+
+#[test]
+fn an_unreadable_staged_object_blocks_with_exit_2() {
+    let repo = Repo::new();
+    let secret = key("sk_live_", 99);
+    repo.write("gone.txt", format!("{secret}\n"));
+    repo.git(&["add", "."]).ok();
+    let id = repo
+        .git(&["rev-parse", ":gone.txt"])
+        .ok()
+        .stdout()
+        .trim()
+        .to_string();
+    let object = repo.path(&format!(".git/objects/{}/{}", &id[..2], &id[2..]));
+    std::fs::remove_file(object).unwrap();
+    repo.commit(&[])
+        .code_is(1)
+        .contains("keyward: error: cannot read object")
+        .no_leak(&secret);
+    assert!(repo.head().is_none());
+    repo.keyward(&["--staged"]).code_is(2).contains("gone.txt");
+}
+
+#[test]
+fn missing_binary_behind_the_hook_blocks() {
+    let repo = Repo::without_hook();
+    let copy = repo.scratch("bin").join("keyward");
+    std::fs::copy(KEYWARD, &copy).unwrap();
+    repo.run_in(
+        &repo.root,
+        "sh",
+        &[
+            &format!("{}/install.sh", crate::util::SRC_DIR),
+            "--bin",
+            copy.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .ok();
+    std::fs::remove_file(&copy).unwrap();
+    repo.write("a.txt", "a\n");
+    repo.git(&["add", "."]).ok();
+    // PATH without any keyward: the hook must refuse, not wave the commit through.
+    let run = repo.run_in(
+        &repo.root,
+        "git",
+        &["commit", "-q", "-m", "x"],
+        &[("PATH", "/usr/local/bin:/usr/bin:/bin")],
+    );
+    run.code_is(1)
+        .contains("keyward: error: the keyward binary is missing");
+    assert!(repo.head().is_none());
+}

@@ -1,0 +1,8 @@
+//! keyward's integration tests: one test binary, real git in temporary repositories,
+//! the real hook installed by the real install.sh.
+
+mod util;
+
+mod hook;
+mod install;
+mod rules;
