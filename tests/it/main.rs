@@ -3,6 +3,7 @@
 
 mod util;
 
+mod framework;
 mod hook;
 mod install;
 mod rules;
