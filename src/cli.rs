@@ -1,26 +1,113 @@
 //! The command line.
 
-use clap::{Parser, ValueEnum};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "keyward",
     version,
-    about = "Stops secret API keys from being committed.",
-    long_about = "Stops secret API keys from being committed.\n\n\
-        With no arguments, or with --staged, keyward checks what is staged for the next \
+    about = "Stops secret API keys from being committed and pushed.",
+    long_about = "Stops secret API keys from being committed and pushed.\n\n\
+        With no command, or with --staged, keyward checks what is staged for the next \
         commit: what its pre-commit hook runs.\n\n\
-        Exit status: 0 nothing found, 1 a secret was found (the commit is blocked), \
-        2 keyward could not check (the commit is blocked too)."
+        Exit status, in every mode: 0 nothing blocking found, 1 a secret was found \
+        (the commit or push is blocked), 2 keyward could not check (blocked too)."
 )]
 pub struct Cli {
     /// Check the changes staged for commit (the default; what the hook runs).
     #[arg(long)]
     pub staged: bool,
 
-    /// When to colour the report.
-    #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
+    #[command(flatten)]
+    pub common: Common,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Common {
+    /// Configuration file (keyward's, or a gitleaks TOML config to import).
+    /// Default: .keyward.toml at the repository root, when present.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Baseline of reviewed findings to ignore. Default: .keyward-baseline.json at
+    /// the repository root, when present.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
+
+    /// Report format: human (to stderr), json or sarif (to stdout).
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Write the report to this file instead.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+
+    /// When to colour the human report.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files on disk (the working tree by default), respecting .gitignore.
+    Scan {
+        /// Files or directories to scan.
+        paths: Vec<PathBuf>,
+        /// Also scan files that .gitignore and friends exclude.
+        #[arg(long)]
+        no_ignore: bool,
+    },
+    /// Scan what every commit in a range added (default: all reachable history).
+    History {
+        /// A revision (`main`, `HEAD~10`) or range (`v1.0..HEAD`, `a...b`).
+        range: Option<String>,
+    },
+    /// The pre-push hook: scan the commits a push would add to the remote.
+    PrePush {
+        /// Remote name, as git passes it to the hook.
+        remote: Option<String>,
+        /// Remote URL, as git passes it to the hook.
+        url: Option<String>,
+    },
+    /// The commit-msg hook: a key pasted into the commit message blocks the commit.
+    CommitMsg {
+        /// The file holding the message (git passes .git/COMMIT_EDITMSG).
+        file: PathBuf,
+    },
+    /// Write a baseline of the current findings, so later runs ignore them.
+    Baseline {
+        /// Where to write it.
+        #[arg(long, short, default_value = ".keyward-baseline.json")]
+        output: PathBuf,
+        /// Baseline the findings of all history rather than of the working tree.
+        #[arg(long)]
+        history: bool,
+    },
+    /// Inspect the rules.
+    Rules {
+        #[command(subcommand)]
+        action: RulesAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// List the rules in effect (built-ins plus configuration).
+    List,
+    /// Run every rule's examples and negative examples; exit 1 on any failure.
+    Check,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

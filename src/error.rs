@@ -11,7 +11,7 @@ pub enum Error {
     #[error("not inside a git repository ({0})")]
     NotARepository(String),
 
-    #[error("{what}: {source}")]
+    #[error("{what}: {}", source.message())]
     Git {
         what: String,
         #[source]
@@ -21,8 +21,25 @@ pub enum Error {
     #[error("built-in rule catalogue is invalid: {0}")]
     Catalogue(String),
 
-    #[error("rule '{id}': {message}")]
-    Rule { id: String, message: String },
+    #[error("{origin}:{line}:{column}: rule '{id}': {message}")]
+    Rule {
+        origin: String,
+        line: usize,
+        column: usize,
+        id: String,
+        message: String,
+    },
+
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Config {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
+    #[error("{0}")]
+    Usage(String),
 
     #[error("{}: {source}", path.display())]
     Io {
@@ -47,9 +64,16 @@ impl Error {
             Error::Git { .. } => Some(
                 "the commit is blocked because keyward could not check it; run `git fsck` and retry",
             ),
-            Error::Catalogue(_) | Error::Rule { .. } => {
+            Error::Catalogue(_) => {
                 Some("this is a bug in keyward's built-in rules; please report it")
             }
+            Error::Rule { origin, .. } if origin == crate::rules::BUILTIN_NAME => {
+                Some("this is a bug in keyward's built-in rules; please report it")
+            }
+            Error::Rule { .. } | Error::Config { .. } => Some(
+                "the commit is blocked until the configuration is fixed; `keyward rules check` checks it",
+            ),
+            Error::Usage(_) => Some("see `keyward --help`"),
             Error::Io { .. } => None,
         }
     }

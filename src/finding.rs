@@ -1,5 +1,7 @@
-//! A finding: a confirmed secret placed in a file. The common currency between the
-//! input sources (staged changes, later files and history) and the report formats.
+//! A finding: a confirmed secret placed in a file (and, for history, a commit). The
+//! common currency between the input sources and the report formats.
+
+use sha2::{Digest, Sha256};
 
 use crate::rules::Severity;
 use crate::secret::Secret;
@@ -12,19 +14,65 @@ pub enum Location {
     Binary { offset: usize },
 }
 
+/// A range of 1-based lines: `start..start + count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineRange {
+    pub start: usize,
+    pub count: usize,
+}
+
+/// The commit a finding was added in (history and pre-push).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitInfo {
+    /// Full hex object id.
+    pub id: String,
+    /// Commit time, seconds since the epoch, UTC.
+    pub time: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Finding {
     /// Index of the rule in the catalogue.
     pub rule: usize,
+    pub rule_id: String,
     pub severity: Severity,
     /// Path as git stores it: bytes, not necessarily UTF-8.
     pub path: Vec<u8>,
     pub location: Location,
     pub secret: Secret,
+    /// A hash of rule, path and secret: stable when code moves, and never the
+    /// secret itself.
+    pub fingerprint: String,
+    pub public_example: bool,
+    pub commit: Option<CommitInfo>,
 }
 
 impl Finding {
     pub fn blocks(&self) -> bool {
         self.severity == Severity::Block
     }
+
+    pub fn line(&self) -> Option<usize> {
+        match self.location {
+            Location::Text { line, .. } => Some(line),
+            Location::Binary { .. } => None,
+        }
+    }
+}
+
+/// `sha256(rule id, path, secret)` in hex. No line number: a fingerprint must
+/// survive the code around it moving.
+pub fn fingerprint(rule_id: &str, path: &[u8], secret: &Secret) -> String {
+    let mut h = Sha256::new();
+    h.update(rule_id.as_bytes());
+    h.update([0]);
+    h.update(path);
+    h.update([0]);
+    h.update(secret.expose());
+    let digest = h.finalize();
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
 }

@@ -1,14 +1,20 @@
-//! keyward: a git hook that stops secret API keys from being committed.
+//! keyward: a git hook that stops secret API keys from being committed and pushed.
 //!
-//! Architecture: `git` reads what a commit would add through libgit2 and hands out
-//! plain owned data; `rules` is the catalogue, data with its own examples; `scan`
-//! finds secrets in bytes (one Aho-Corasick pass over every rule's keywords, then
-//! the regex of a hit rule on that line only) and knows nothing of git; `staged`
-//! joins the two for the pre-commit check; `report` renders findings, always with
-//! the secret redacted. `run` returns an [`Outcome`]; `main` maps it to the exit
-//! status: 0 clean, 1 blocking findings, 2 could not check.
+//! Architecture: `git` reads repositories through libgit2 and hands out plain owned
+//! data; `rules` is the catalogue, data with its own examples; `config` extends it
+//! from `.keyward.toml` (or a gitleaks config); `scan` finds secrets in bytes (one
+//! Aho-Corasick pass over every rule's keywords, then the regex of a hit rule on
+//! that line only) and knows nothing of git; `check` turns a blob into findings
+//! (what is new, allowlists, baseline); `source` feeds it from staged changes,
+//! files, history, pushes and commit messages; `report` renders findings as text,
+//! JSON or SARIF, always with the secret redacted. `run` returns an [`Outcome`];
+//! `main` maps it to the exit status: 0 clean, 1 blocking findings, 2 could not
+//! check.
 
+pub mod baseline;
+pub mod check;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod finding;
 pub mod git;
@@ -16,13 +22,17 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod secret;
-pub mod staged;
+pub mod source;
 
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 
-use cli::{Cli, ColorWhen};
-use error::Result;
-use report::{Color, Stage};
+use baseline::Baseline;
+use check::{Checked, Checker};
+use cli::{Cli, ColorWhen, Command, Common, Format, RulesAction};
+use config::Config;
+use error::{Error, Result};
+use report::{Color, Mode, Report};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -33,25 +43,253 @@ pub enum Outcome {
 }
 
 pub fn run(cli: &Cli) -> Result<Outcome> {
+    let common = &cli.common;
+    match &cli.command {
+        None => staged(common),
+        Some(Command::Scan { paths, no_ignore }) => files(common, paths, !no_ignore),
+        Some(Command::History { range }) => history(common, range.as_deref()),
+        Some(Command::PrePush { remote, .. }) => pre_push(common, remote.as_deref()),
+        Some(Command::CommitMsg { file }) => commit_msg(common, file),
+        Some(Command::Baseline { output, history }) => write_baseline(common, output, *history),
+        Some(Command::Rules { action }) => rules(common, action),
+    }
+}
+
+fn checker(common: &Common, root: Option<&Path>, use_baseline: bool) -> Result<Checker> {
+    let config = Config::load(root, common.config.as_deref())?;
+    let baseline = if use_baseline {
+        Baseline::load(root, common.baseline.as_deref())?
+    } else {
+        Baseline::default()
+    };
+    Checker::new(config, baseline)
+}
+
+fn staged(common: &Common) -> Result<Outcome> {
     let repo = git::Repo::open_from_env()?;
     let staged = repo.staged()?;
+    // A commit that changes nothing scannable costs no config read, no rule and
+    // no automaton.
     if staged.changes.is_empty() {
-        return Ok(Outcome::Clean);
+        return emit(
+            common,
+            Mode::Staged {
+                head_unborn: staged.head_unborn,
+            },
+            None,
+        );
     }
-    let catalogue = rules::Catalogue::builtin()?;
-    let scanner = scan::Scanner::new(&catalogue)?;
-    let findings = staged::scan_staged(&repo, &staged, &scanner)?;
-    let stage = Stage::Staged {
-        head_unborn: staged.head_unborn,
+    let checker = checker(common, Some(repo.root()), true)?;
+    let checked = source::staged::scan(&repo, &staged, &checker)?;
+    emit(
+        common,
+        Mode::Staged {
+            head_unborn: staged.head_unborn,
+        },
+        Some((&checked, &checker)),
+    )
+}
+
+fn files(common: &Common, paths: &[PathBuf], respect_ignore: bool) -> Result<Outcome> {
+    let roots = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
     };
-    let color = color_for(cli.color, std::io::stderr().is_terminal());
-    let text = report::human::render(&findings, &catalogue, stage, color);
-    if !text.is_empty() {
-        // A hook's stderr is what git shows the person; a failed write must not
-        // turn a block into a pass, so it is ignored, not propagated as success.
-        let _ = std::io::stderr().write_all(text.as_bytes());
+    let root = git::Repo::open_from_env()
+        .ok()
+        .map(|r| r.root().to_path_buf())
+        .or_else(|| std::env::current_dir().ok());
+    let checker = checker(common, root.as_deref(), true)?;
+    let checked = source::files::scan(&roots, respect_ignore, &checker)?;
+    emit(common, Mode::Files, Some((&checked, &checker)))
+}
+
+fn history(common: &Common, range: Option<&str>) -> Result<Outcome> {
+    let repo = git::Repo::open_from_env()?;
+    let range = match range {
+        Some(r) => git::Range::Spec(r.to_string()),
+        None => git::Range::All,
+    };
+    let commits = repo.commits(&range)?;
+    let checker = checker(common, Some(repo.root()), true)?;
+    let checked = source::history::scan(&repo, &commits, &checker, true)?;
+    emit(common, Mode::History, Some((&checked, &checker)))
+}
+
+fn pre_push(common: &Common, remote: Option<&str>) -> Result<Outcome> {
+    let repo = git::Repo::open_from_env()?;
+    let updates = push_updates()?;
+    let remote = remote
+        .map(str::to_string)
+        .or_else(|| std::env::var("PRE_COMMIT_REMOTE_NAME").ok());
+    let commits = repo.pushed_commits(&updates, remote.as_deref())?;
+    if commits.is_empty() {
+        return emit(common, Mode::PrePush, None);
     }
-    Ok(if findings.iter().any(|f| f.blocks()) {
+    let checker = checker(common, Some(repo.root()), true)?;
+    let checked = source::history::scan(&repo, &commits, &checker, false)?;
+    emit(common, Mode::PrePush, Some((&checked, &checker)))
+}
+
+/// git gives a pre-push hook its ref updates on standard input; the pre-commit
+/// framework reads that itself and passes the range in the environment instead.
+fn push_updates() -> Result<Vec<git::RefUpdate>> {
+    let from = std::env::var("PRE_COMMIT_FROM_REF")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let to = std::env::var("PRE_COMMIT_TO_REF")
+        .ok()
+        .filter(|s| !s.is_empty());
+    if let Some(to) = to {
+        return Ok(vec![git::RefUpdate {
+            local_ref: std::env::var("PRE_COMMIT_LOCAL_BRANCH").unwrap_or_default(),
+            local_sha: to,
+            remote_ref: std::env::var("PRE_COMMIT_REMOTE_BRANCH").unwrap_or_default(),
+            remote_sha: from.unwrap_or_else(|| "0".repeat(40)),
+        }]);
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(Error::Usage(
+            "pre-push reads git's '<local ref> <local sha> <remote ref> <remote sha>' lines on standard input".into(),
+        ));
+    }
+    let mut text = String::new();
+    stdin
+        .lock()
+        .read_to_string(&mut text)
+        .map_err(|source| Error::Io {
+            path: PathBuf::from("<stdin>"),
+            source,
+        })?;
+    git::parse_ref_updates(&text)
+}
+
+fn commit_msg(common: &Common, file: &Path) -> Result<Outcome> {
+    let raw = std::fs::read(file).map_err(|source| Error::Io {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let repo = git::Repo::open_from_env().ok();
+    let root = repo.as_ref().map(|r| r.root().to_path_buf());
+    let comment = repo.as_ref().map_or(b'#', |r| r.comment_char());
+    let checker = checker(common, root.as_deref(), true)?;
+    let checked = source::message::scan(b"commit message", &raw, comment, &checker)?;
+    emit(common, Mode::CommitMsg, Some((&checked, &checker)))
+}
+
+fn write_baseline(common: &Common, output: &Path, history: bool) -> Result<Outcome> {
+    let repo = git::Repo::open_from_env().ok();
+    let root = repo
+        .as_ref()
+        .map(|r| r.root().to_path_buf())
+        .or_else(|| std::env::current_dir().ok());
+    let checker = checker(common, root.as_deref(), false)?;
+    let checked = match (&repo, history) {
+        (Some(repo), true) => {
+            let commits = repo.commits(&git::Range::All)?;
+            source::history::scan(repo, &commits, &checker, true)?
+        }
+        (None, true) => {
+            return Err(Error::NotARepository(
+                "--history needs a git repository".into(),
+            ))
+        }
+        (_, false) => source::files::scan(&[PathBuf::from(".")], true, &checker)?,
+    };
+    let count = Baseline::write(output, &checked.findings)?;
+    eprintln!(
+        "keyward: wrote {count} fingerprint{} to {}; later runs ignore those findings",
+        if count == 1 { "" } else { "s" },
+        output.display()
+    );
+    Ok(Outcome::Clean)
+}
+
+fn rules(common: &Common, action: &RulesAction) -> Result<Outcome> {
+    let root = git::Repo::open_from_env()
+        .ok()
+        .map(|r| r.root().to_path_buf())
+        .or_else(|| std::env::current_dir().ok());
+    let config = Config::load(root.as_deref(), common.config.as_deref())?;
+    for w in &config.warnings {
+        eprintln!("keyward: warning: {w}");
+    }
+    let scanner = scan::Scanner::new(config.catalogue)?;
+    let mut out = std::io::stdout().lock();
+    match action {
+        RulesAction::List => {
+            for rule in &scanner.catalogue().rules {
+                let _ = writeln!(
+                    out,
+                    "{:<40} {:<6} {}",
+                    rule.spec.id,
+                    rule.spec.severity.as_str(),
+                    rule.spec.description
+                );
+            }
+            Ok(Outcome::Clean)
+        }
+        RulesAction::Check => {
+            let failures = scan::check_examples(&scanner, false);
+            for f in &failures {
+                let _ = writeln!(out, "FAIL {f}");
+            }
+            let _ = writeln!(
+                out,
+                "{} rules checked, {} failures",
+                scanner.catalogue().rules.len(),
+                failures.len()
+            );
+            Ok(if failures.is_empty() {
+                Outcome::Clean
+            } else {
+                Outcome::Blocked
+            })
+        }
+    }
+}
+
+/// Renders and writes the report in the chosen format, and decides the outcome.
+fn emit(common: &Common, mode: Mode, result: Option<(&Checked, &Checker)>) -> Result<Outcome> {
+    let empty = Checked::default();
+    let empty_catalogue = rules::Catalogue::default();
+    let (checked, catalogue, warnings): (&Checked, &rules::Catalogue, &[String]) = match result {
+        Some((c, k)) => (c, k.scanner().catalogue(), &k.warnings),
+        None => (&empty, &empty_catalogue, &[]),
+    };
+    let report = Report {
+        mode,
+        checked,
+        catalogue,
+        warnings,
+    };
+    let to_file = common.report.is_some();
+    let text = match common.format {
+        Format::Human => {
+            let tty = !to_file && std::io::stderr().is_terminal();
+            report::human::render(&report, color_for(common.color, tty))
+        }
+        Format::Json => report::json::render(&report),
+        Format::Sarif => report::sarif::render(&report),
+    };
+    match &common.report {
+        Some(path) => std::fs::write(path, &text).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?,
+        None if common.format == Format::Human => {
+            // A hook's stderr is what git shows the person. A failed write must
+            // not turn a block into a pass, so it is ignored here; the exit status
+            // still carries the verdict.
+            let _ = std::io::stderr().write_all(text.as_bytes());
+        }
+        None => {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
+    }
+    Ok(if report.blocked() {
         Outcome::Blocked
     } else {
         Outcome::Clean

@@ -1,16 +1,24 @@
 //! Repository access through libgit2. Everything leaving this module is plain owned
-//! data (paths as bytes, blob contents, line ranges); no git2 type crosses the seam,
-//! and nothing here knows what a secret looks like.
+//! data (paths as bytes, blob contents, line ranges, commit ids as hex); no git2
+//! type crosses the seam, and nothing here knows what a secret looks like.
+//! keyward only ever reads: no index, ref, object or lock file is written.
 
 use std::path::{Path, PathBuf};
 
-use git2::{Delta, DiffFindOptions, DiffOptions, Index, Oid, Repository};
+use git2::{Delta, DiffFindOptions, DiffOptions, Index, Oid, Repository, Sort};
 
 use crate::error::{Error, Result};
+use crate::finding::{CommitInfo, LineRange};
 
-/// A blob in the object database, opaque outside this module.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BlobId(Oid);
+/// An object id, opaque outside this module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ObjectId(Oid);
+
+impl ObjectId {
+    pub fn hex(&self) -> String {
+        self.0.to_string()
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
@@ -21,34 +29,76 @@ pub enum ChangeKind {
     TypeChanged,
 }
 
-/// One staged path whose content differs from HEAD.
+/// One path whose content differs between two trees (or a tree and the index).
 #[derive(Debug, Clone)]
-pub struct StagedChange {
+pub struct Change {
     pub path: Vec<u8>,
     pub old_path: Option<Vec<u8>>,
     pub kind: ChangeKind,
-    pub new: BlobId,
+    pub new: ObjectId,
     /// The blob this one is compared against, when lines can be compared at all.
-    pub old: Option<BlobId>,
+    pub old: Option<ObjectId>,
 }
 
 #[derive(Debug)]
 pub struct Staged {
     /// No commit yet on this branch: the commit being made is the first.
     pub head_unborn: bool,
-    pub changes: Vec<StagedChange>,
+    pub changes: Vec<Change>,
 }
 
-/// A range of 1-based lines in the new blob: `start..start + count`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LineRange {
-    pub start: usize,
-    pub count: usize,
+/// What one commit added, against its first parent (the empty tree for a root).
+#[derive(Debug)]
+pub struct CommitChanges {
+    pub info: CommitInfo,
+    pub changes: Vec<Change>,
+    /// For a merge, the other parents: content already in one of them is not new.
+    pub other_parents: Vec<ObjectId>,
+}
+
+/// One line of what git gives a pre-push hook on standard input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefUpdate {
+    pub local_ref: String,
+    pub local_sha: String,
+    pub remote_ref: String,
+    pub remote_sha: String,
+}
+
+/// Which commits a history scan covers.
+#[derive(Debug, Clone)]
+pub enum Range {
+    /// Everything reachable from any ref and HEAD.
+    All,
+    /// A revision (`HEAD~3`: it and its ancestors) or a range (`a..b`, `a...b`).
+    Spec(String),
 }
 
 pub struct Repo {
     repo: Repository,
     index_path: PathBuf,
+}
+
+/// A repository's address, which can cross threads where a handle cannot.
+#[derive(Debug, Clone)]
+pub struct RepoLocation {
+    git_dir: PathBuf,
+    index_path: PathBuf,
+}
+
+impl RepoLocation {
+    pub fn open(&self) -> Result<Repo> {
+        let repo = Repository::open(&self.git_dir)
+            .map_err(|e| Error::git("cannot reopen the repository", e))?;
+        Ok(Repo {
+            repo,
+            index_path: self.index_path.clone(),
+        })
+    }
+}
+
+fn is_zero(sha: &str) -> bool {
+    !sha.is_empty() && sha.bytes().all(|b| b == b'0')
 }
 
 impl Repo {
@@ -59,12 +109,6 @@ impl Repo {
     pub fn open_from_env() -> Result<Repo> {
         let repo = Repository::open_from_env()
             .map_err(|e| Error::NotARepository(e.message().to_string()))?;
-        if repo.is_bare() {
-            return Err(Error::NotARepository(format!(
-                "{} is a bare repository, which has no staged changes",
-                repo.path().display()
-            )));
-        }
         let index_path = match std::env::var_os("GIT_INDEX_FILE") {
             Some(p) if !p.is_empty() => absolute(Path::new(&p)),
             _ => repo.path().join("index"),
@@ -72,10 +116,46 @@ impl Repo {
         Ok(Repo { repo, index_path })
     }
 
+    /// Where to open this repository again from another thread (libgit2
+    /// repositories are not shared between threads).
+    pub fn location(&self) -> RepoLocation {
+        RepoLocation {
+            git_dir: self.repo.path().to_path_buf(),
+            index_path: self.index_path.clone(),
+        }
+    }
+
+    /// The top of the work tree, where `.keyward.toml` lives (the git directory
+    /// for a bare repository).
+    pub fn root(&self) -> &Path {
+        self.repo.workdir().unwrap_or_else(|| self.repo.path())
+    }
+
+    /// `core.commentChar`, for reading commit messages as git does.
+    pub fn comment_char(&self) -> u8 {
+        self.repo
+            .config()
+            .and_then(|c| c.get_string("core.commentChar"))
+            .ok()
+            .and_then(|s| s.bytes().next())
+            .filter(|b| b.is_ascii_graphic())
+            .unwrap_or(b'#')
+    }
+
+    pub fn is_bare(&self) -> bool {
+        self.repo.is_bare()
+    }
+
     /// What the commit would add: HEAD's tree (the empty tree on an unborn branch)
     /// against the index, with renames paired so a moved file is compared with its
     /// old self rather than scanned whole.
     pub fn staged(&self) -> Result<Staged> {
+        if self.repo.is_bare() {
+            return Err(Error::NotARepository(format!(
+                "{} is a bare repository, which has no staged changes",
+                self.repo.path().display()
+            )));
+        }
         let (head_tree, head_unborn) = match self.repo.head() {
             Ok(head) => {
                 let tree = head
@@ -92,11 +172,7 @@ impl Repo {
             Err(e) => return Err(Error::git("cannot resolve HEAD", e)),
         };
         let index = self.index()?;
-        let mut opts = DiffOptions::new();
-        opts.include_typechange(true)
-            .ignore_submodules(true)
-            .skip_binary_check(true)
-            .context_lines(0);
+        let mut opts = diff_options();
         let mut diff = self
             .repo
             .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
@@ -105,38 +181,9 @@ impl Repo {
         find.renames(true).copies(false).break_rewrites(false);
         diff.find_similar(Some(&mut find))
             .map_err(|e| Error::git("cannot pair renamed files", e))?;
-
-        let mut changes = Vec::new();
-        for delta in diff.deltas() {
-            let kind = match delta.status() {
-                Delta::Added => ChangeKind::Added,
-                Delta::Modified => ChangeKind::Modified,
-                Delta::Renamed => ChangeKind::Renamed,
-                Delta::Typechange => ChangeKind::TypeChanged,
-                // Copies are not detected, so a copy arrives as Added. Deletions add
-                // nothing; submodules are other repositories; a conflicted index
-                // cannot be committed, so git never runs the hook on one.
-                _ => continue,
-            };
-            let new_file = delta.new_file();
-            if is_gitlink(new_file.mode()) {
-                continue;
-            }
-            let path = new_file.path_bytes().unwrap_or_default().to_vec();
-            let old_file = delta.old_file();
-            let comparable = matches!(kind, ChangeKind::Modified | ChangeKind::Renamed);
-            changes.push(StagedChange {
-                old_path: (kind == ChangeKind::Renamed)
-                    .then(|| old_file.path_bytes().unwrap_or_default().to_vec()),
-                path,
-                kind,
-                new: BlobId(new_file.id()),
-                old: comparable.then_some(BlobId(old_file.id())),
-            });
-        }
         Ok(Staged {
             head_unborn,
-            changes,
+            changes: changes(&diff),
         })
     }
 
@@ -154,19 +201,266 @@ impl Repo {
         })
     }
 
-    pub fn read_blob(&self, id: BlobId, path: &[u8]) -> Result<Vec<u8>> {
+    /// Size of a blob from its header, without inflating it.
+    pub fn blob_size(&self, id: ObjectId, path: &[u8]) -> Result<u64> {
+        let odb = self
+            .repo
+            .odb()
+            .map_err(|e| Error::git("cannot open the object database", e))?;
+        let (size, _) = odb.read_header(id.0).map_err(|e| {
+            Error::git(
+                format!(
+                    "cannot read object {} for {}",
+                    id.0,
+                    crate::report::text::printable_path(path)
+                ),
+                e,
+            )
+        })?;
+        Ok(size as u64)
+    }
+
+    pub fn read_blob(&self, id: ObjectId, path: &[u8]) -> Result<Vec<u8>> {
         let blob = self.repo.find_blob(id.0).map_err(|e| {
             Error::git(
                 format!(
                     "cannot read object {} for {}",
                     id.0,
-                    String::from_utf8_lossy(path)
+                    crate::report::text::printable_path(path)
                 ),
                 e,
             )
         })?;
         Ok(blob.content().to_vec())
     }
+
+    /// The blob at `path` in a commit's tree, if there is one.
+    pub fn blob_at(&self, commit: ObjectId, path: &[u8]) -> Result<Option<ObjectId>> {
+        let commit = self
+            .repo
+            .find_commit(commit.0)
+            .map_err(|e| Error::git(format!("cannot read commit {}", commit.0), e))?;
+        let tree = commit
+            .tree()
+            .map_err(|e| Error::git("cannot read a commit's tree", e))?;
+        use std::os::unix::ffi::OsStrExt;
+        match tree.get_path(Path::new(std::ffi::OsStr::from_bytes(path))) {
+            Ok(entry) if entry.kind() == Some(git2::ObjectType::Blob) => {
+                Ok(Some(ObjectId(entry.id())))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The commits of a range, newest first.
+    pub fn commits(&self, range: &Range) -> Result<Vec<ObjectId>> {
+        let mut walk = self
+            .repo
+            .revwalk()
+            .map_err(|e| Error::git("cannot walk history", e))?;
+        walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
+            .map_err(|e| Error::git("cannot walk history", e))?;
+        match range {
+            Range::All => {
+                let refs = self
+                    .repo
+                    .references()
+                    .map_err(|e| Error::git("cannot list references", e))?;
+                for r in refs.flatten() {
+                    if let Ok(commit) = r.peel_to_commit() {
+                        walk.push(commit.id())
+                            .map_err(|e| Error::git("cannot walk history", e))?;
+                    }
+                }
+                if let Ok(head) = self.repo.head() {
+                    if let Ok(commit) = head.peel_to_commit() {
+                        let _ = walk.push(commit.id());
+                    }
+                }
+            }
+            Range::Spec(spec) => {
+                let rs = self.repo.revparse(spec).map_err(|e| {
+                    Error::Usage(format!("not a revision or range: {spec}: {}", e.message()))
+                })?;
+                let peel = |o: Option<&git2::Object>| -> Result<Option<Oid>> {
+                    match o {
+                        None => Ok(None),
+                        Some(o) => o
+                            .peel_to_commit()
+                            .map(|c| Some(c.id()))
+                            .map_err(|e| Error::git(format!("{spec} is not a commit"), e)),
+                    }
+                };
+                let from = peel(rs.from())?;
+                let to = peel(rs.to())?;
+                if rs.mode().contains(git2::RevparseMode::MERGE_BASE) {
+                    // a...b: what either side has that the other does not.
+                    let (Some(a), Some(b)) = (from, to) else {
+                        return Err(Error::Usage(format!("{spec}: a...b needs both sides")));
+                    };
+                    let base = self
+                        .repo
+                        .merge_base(a, b)
+                        .map_err(|e| Error::git("cannot find a merge base", e))?;
+                    walk.push(a)
+                        .and_then(|_| walk.push(b))
+                        .and_then(|_| walk.hide(base))
+                        .map_err(|e| Error::git("cannot walk history", e))?;
+                } else if rs.mode().contains(git2::RevparseMode::RANGE) {
+                    if let Some(to) = to {
+                        walk.push(to)
+                            .map_err(|e| Error::git("cannot walk history", e))?;
+                    }
+                    if let Some(from) = from {
+                        walk.hide(from)
+                            .map_err(|e| Error::git("cannot walk history", e))?;
+                    }
+                } else if let Some(single) = from.or(to) {
+                    walk.push(single)
+                        .map_err(|e| Error::git("cannot walk history", e))?;
+                }
+            }
+        }
+        walk.map(|r| {
+            r.map(ObjectId)
+                .map_err(|e| Error::git("cannot walk history", e))
+        })
+        .collect()
+    }
+
+    /// The commits a push would add to the remote, newest first. A deleted
+    /// branch adds none; a new branch adds what no ref of the remote already has;
+    /// an update or force push adds what the remote's old tip does not reach.
+    pub fn pushed_commits(
+        &self,
+        updates: &[RefUpdate],
+        remote: Option<&str>,
+    ) -> Result<Vec<ObjectId>> {
+        let mut out: Vec<ObjectId> = Vec::new();
+        for u in updates {
+            if is_zero(&u.local_sha) {
+                continue;
+            }
+            let local = Oid::from_str(&u.local_sha).map_err(|e| {
+                Error::Usage(format!(
+                    "pre-push: bad object id '{}': {}",
+                    u.local_sha,
+                    e.message()
+                ))
+            })?;
+            let mut walk = self
+                .repo
+                .revwalk()
+                .map_err(|e| Error::git("cannot walk history", e))?;
+            walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
+                .map_err(|e| Error::git("cannot walk history", e))?;
+            walk.push(local)
+                .map_err(|e| Error::git(format!("cannot read pushed commit {local}"), e))?;
+            let remote_tip = (!is_zero(&u.remote_sha))
+                .then(|| Oid::from_str(&u.remote_sha).ok())
+                .flatten()
+                .filter(|oid| self.repo.find_commit(*oid).is_ok());
+            match remote_tip {
+                Some(tip) => walk
+                    .hide(tip)
+                    .map_err(|e| Error::git("cannot walk history", e))?,
+                None => {
+                    // A new branch, or a remote tip we do not have: hide everything
+                    // the remote is known to have.
+                    let glob = match remote {
+                        Some(name) if !name.contains('/') && !name.contains(':') => {
+                            format!("refs/remotes/{name}/*")
+                        }
+                        _ => "refs/remotes/*".to_string(),
+                    };
+                    walk.hide_glob(&glob)
+                        .map_err(|e| Error::git("cannot walk history", e))?;
+                }
+            }
+            for id in walk {
+                let id = ObjectId(id.map_err(|e| Error::git("cannot walk history", e))?);
+                if !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// What a commit added against its first parent, by comparing trees: subtrees
+    /// with equal ids are skipped without being read, and no patch text is made.
+    pub fn commit_changes(&self, id: ObjectId) -> Result<CommitChanges> {
+        let commit = self
+            .repo
+            .find_commit(id.0)
+            .map_err(|e| Error::git(format!("cannot read commit {}", id.0), e))?;
+        let tree = commit
+            .tree()
+            .map_err(|e| Error::git(format!("cannot read the tree of {}", id.0), e))?;
+        let parent_tree = match commit.parent_id(0) {
+            Ok(pid) => Some(
+                self.repo
+                    .find_commit(pid)
+                    .and_then(|p| p.tree())
+                    .map_err(|e| Error::git(format!("cannot read the parent of {}", id.0), e))?,
+            ),
+            Err(_) => None,
+        };
+        let mut opts = diff_options();
+        let diff = self
+            .repo
+            .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut opts))
+            .map_err(|e| Error::git(format!("cannot diff commit {}", id.0), e))?;
+        Ok(CommitChanges {
+            info: CommitInfo {
+                id: id.0.to_string(),
+                time: commit.time().seconds(),
+            },
+            changes: changes(&diff),
+            other_parents: commit.parent_ids().skip(1).map(ObjectId).collect(),
+        })
+    }
+}
+
+fn diff_options() -> DiffOptions {
+    let mut opts = DiffOptions::new();
+    opts.include_typechange(true)
+        .ignore_submodules(true)
+        .skip_binary_check(true)
+        .context_lines(0);
+    opts
+}
+
+fn changes(diff: &git2::Diff) -> Vec<Change> {
+    let mut out = Vec::new();
+    for delta in diff.deltas() {
+        let kind = match delta.status() {
+            Delta::Added => ChangeKind::Added,
+            Delta::Modified => ChangeKind::Modified,
+            Delta::Renamed => ChangeKind::Renamed,
+            Delta::Typechange => ChangeKind::TypeChanged,
+            // Copies are not detected, so a copy arrives as Added. Deletions add
+            // nothing; submodules are other repositories; a conflicted index
+            // cannot be committed, so git never runs the hook on one.
+            _ => continue,
+        };
+        let new_file = delta.new_file();
+        if new_file.mode() == git2::FileMode::Commit {
+            continue;
+        }
+        let old_file = delta.old_file();
+        let comparable = matches!(kind, ChangeKind::Modified | ChangeKind::Renamed)
+            && old_file.mode() != git2::FileMode::Commit;
+        out.push(Change {
+            old_path: (kind == ChangeKind::Renamed)
+                .then(|| old_file.path_bytes().unwrap_or_default().to_vec()),
+            path: new_file.path_bytes().unwrap_or_default().to_vec(),
+            kind,
+            new: ObjectId(new_file.id()),
+            old: comparable.then_some(ObjectId(old_file.id())),
+        });
+    }
+    out
 }
 
 /// The lines of `new` that are not in `old`, as git's own line diff sees them.
@@ -190,10 +484,6 @@ pub fn added_lines(old: &[u8], new: &[u8]) -> Result<Vec<LineRange>> {
     Ok(ranges)
 }
 
-fn is_gitlink(mode: git2::FileMode) -> bool {
-    mode == git2::FileMode::Commit
-}
-
 /// git resolves a relative `GIT_INDEX_FILE` against the directory it runs the hook
 /// in, the top of the work tree; so does this.
 fn absolute(path: &Path) -> PathBuf {
@@ -204,4 +494,26 @@ fn absolute(path: &Path) -> PathBuf {
         Ok(cwd) => cwd.join(path),
         Err(_) => path.to_path_buf(),
     }
+}
+
+/// Parses a pre-push hook's standard input.
+pub fn parse_ref_updates(text: &str) -> Result<Vec<RefUpdate>> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            match parts.as_slice() {
+                [lr, ls, rr, rs] => Ok(RefUpdate {
+                    local_ref: lr.to_string(),
+                    local_sha: ls.to_string(),
+                    remote_ref: rr.to_string(),
+                    remote_sha: rs.to_string(),
+                }),
+                _ => Err(Error::Usage(format!(
+                    "pre-push: expected '<local ref> <local sha> <remote ref> <remote sha>' on standard input, got {:?}",
+                    crate::report::text::printable_path(line.as_bytes())
+                ))),
+            }
+        })
+        .collect()
 }

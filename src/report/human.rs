@@ -1,13 +1,12 @@
-//! The report a person reads when git refuses their commit: where each secret is
-//! (never the secret itself), then what to do, in order, for the state they are in.
+//! The report a person reads when keyward stops them: where each secret is (never
+//! the secret itself), then what to do, in order, for the state they are in.
 
 use std::fmt::Write as _;
 
 use super::idiom::load_from_env;
 use super::text::{printable_path, shell_word};
-use super::{Color, Stage};
+use super::{Color, Mode, Report};
 use crate::finding::{Finding, Location};
-use crate::rules::Catalogue;
 
 const DEFAULT_ENV_VAR: &str = "API_KEY";
 
@@ -35,25 +34,45 @@ impl Paint {
 }
 
 /// Renders the report; empty when there is nothing to say.
-pub fn render(findings: &[Finding], catalogue: &Catalogue, stage: Stage, color: Color) -> String {
+pub fn render(report: &Report, color: Color) -> String {
     let paint = Paint(color);
     let mut out = String::new();
-    if findings.is_empty() {
-        return out;
-    }
-    let blocking: Vec<&Finding> = findings.iter().filter(|f| f.blocks()).collect();
-    let warnings: Vec<&Finding> = findings.iter().filter(|f| !f.blocks()).collect();
-
-    if !blocking.is_empty() {
-        let n = blocking.len();
+    for w in report.warnings {
         let _ = writeln!(
             out,
-            "{} {} in the staged changes",
-            paint.bold_red("keyward: commit blocked:"),
-            plural(n, "secret", "secrets"),
+            "{} {}",
+            paint.yellow("keyward: warning:"),
+            printable_path(w.as_bytes())
         );
-        list(&mut out, &blocking, catalogue, &paint);
-        remediation(&mut out, &blocking, catalogue, stage, &paint);
+    }
+    let checked = report.checked;
+    let blocking: Vec<&Finding> = checked.findings.iter().filter(|f| f.blocks()).collect();
+    let warnings: Vec<&Finding> = checked.findings.iter().filter(|f| !f.blocks()).collect();
+
+    if !blocking.is_empty() {
+        let n = plural(blocking.len(), "secret", "secrets");
+        let head = match report.mode {
+            Mode::Staged { .. } => format!(
+                "{} {n} in the staged changes",
+                paint.bold_red("keyward: commit blocked:")
+            ),
+            Mode::CommitMsg => format!(
+                "{} {n} in the commit message",
+                paint.bold_red("keyward: commit blocked:")
+            ),
+            Mode::PrePush => format!(
+                "{} {n} in the commits about to be pushed",
+                paint.bold_red("keyward: push blocked:")
+            ),
+            Mode::History => format!(
+                "{} {n} in the repository's history",
+                paint.bold_red("keyward: found")
+            ),
+            Mode::Files => format!("{} {n} in files", paint.bold_red("keyward: found")),
+        };
+        let _ = writeln!(out, "{head}");
+        list(&mut out, &blocking, report, &paint);
+        remediation(&mut out, &blocking, report, &paint);
     }
     if !warnings.is_empty() {
         if !blocking.is_empty() {
@@ -65,7 +84,28 @@ pub fn render(findings: &[Finding], catalogue: &Catalogue, stage: Stage, color: 
             paint.yellow("keyward: warning:"),
             plural(warnings.len(), "match", "matches"),
         );
-        list(&mut out, &warnings, catalogue, &paint);
+        list(&mut out, &warnings, report, &paint);
+    }
+    if !checked.not_scanned.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} {} not scanned:",
+            paint.yellow("keyward: warning:"),
+            plural(checked.not_scanned.len(), "file", "files")
+        );
+        for n in &checked.not_scanned {
+            let _ = writeln!(out, "  {}: {}", printable_path(&n.path), n.reason);
+        }
+    }
+    if checked.baselined > 0 && !out.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.dim(&format!(
+                "keyward: {} suppressed by the baseline",
+                plural(checked.baselined, "finding", "findings")
+            ))
+        );
     }
     out
 }
@@ -76,10 +116,10 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// One line per finding, `path:line:column` first so terminals and editors can
 /// jump to it.
-fn list(out: &mut String, findings: &[&Finding], catalogue: &Catalogue, paint: &Paint) {
+fn list(out: &mut String, findings: &[&Finding], report: &Report, paint: &Paint) {
     out.push('\n');
     for f in findings {
-        let rule = &catalogue.get(f.rule).spec;
+        let rule = &report.catalogue.get(f.rule).spec;
         let place = match f.location {
             Location::Text { line, column } => {
                 format!("{}:{line}:{column}", printable_path(&f.path))
@@ -88,14 +128,30 @@ fn list(out: &mut String, findings: &[&Finding], catalogue: &Catalogue, paint: &
                 format!("{} (binary file, byte {offset})", printable_path(&f.path))
             }
         };
+        let what = if f.public_example {
+            format!("{} (a published documentation example)", rule.description)
+        } else {
+            rule.description.clone()
+        };
         let _ = writeln!(
             out,
             "  {}  {}  {} {}",
             paint.bold(&place),
             paint.yellow(&f.secret.redacted()),
-            rule.description,
+            what,
             paint.dim(&format!("[{}]", rule.id)),
         );
+        if let Some(c) = &f.commit {
+            let _ = writeln!(
+                out,
+                "      {}",
+                paint.dim(&format!(
+                    "added in commit {} on {}",
+                    &c.id[..c.id.len().min(12)],
+                    &super::iso8601(c.time)[..10]
+                ))
+            );
+        }
     }
 }
 
@@ -124,69 +180,127 @@ fn wrap(text: &str, first: &str, indent: &str) -> String {
     out
 }
 
-fn remediation(
-    out: &mut String,
-    findings: &[&Finding],
-    catalogue: &Catalogue,
-    stage: Stage,
-    paint: &Paint,
-) {
-    let Stage::Staged { head_unborn } = stage;
+fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: &Paint) {
     let mut paths: Vec<&[u8]> = findings.iter().map(|f| f.path.as_slice()).collect();
     paths.dedup();
     let words: Vec<String> = paths.iter().map(|p| shell_word(p)).collect();
-    let mut rules: Vec<usize> = findings.iter().map(|f| f.rule).collect();
-    rules.sort_unstable();
-    rules.dedup();
 
     let _ = writeln!(out, "\n{}", paint.bold("What to do now"));
-    let _ = writeln!(
-        out,
-        "  The key is staged but not committed yet: git has not recorded it, so it can still\n  be taken out cleanly."
-    );
-    let unstage = if head_unborn {
-        format!("git rm --cached {}", words.join(" "))
-    } else {
-        format!("git restore --staged {}", words.join(" "))
-    };
-    let _ = writeln!(
-        out,
-        "  1. Unstage it and delete the key from the file, then stage the file again:\n       {unstage}"
-    );
+    match report.mode {
+        Mode::Staged { head_unborn } => {
+            let _ = writeln!(
+                out,
+                "  The key is staged but not committed yet: git has not recorded it, so it can still\n  be taken out cleanly."
+            );
+            let unstage = if head_unborn {
+                format!("git rm --cached {}", words.join(" "))
+            } else {
+                format!("git restore --staged {}", words.join(" "))
+            };
+            let _ = writeln!(
+                out,
+                "  1. Unstage it and delete the key from the file, then stage the file again:\n       {unstage}"
+            );
+        }
+        Mode::CommitMsg => {
+            let _ = writeln!(
+                out,
+                "  1. Take the key out of the message and commit again (git keeps the message you\n     wrote in .git/COMMIT_EDITMSG: remove the key from there too)."
+            );
+        }
+        Mode::PrePush => {
+            let mut commits: Vec<&str> = findings
+                .iter()
+                .filter_map(|f| f.commit.as_ref().map(|c| &c.id[..c.id.len().min(12)]))
+                .collect();
+            commits.sort_unstable();
+            commits.dedup();
+            let _ = writeln!(
+                out,
+                "  The key is in local commits that are not on the remote yet. Deleting it in a new\n  commit is not enough: the push would still carry the commit that added it."
+            );
+            let _ = writeln!(
+                out,
+                "  1. Rewrite those commits ({}) without the key, for example:\n       git rebase -i {}^   (mark the commit 'edit', remove the key, git commit --amend)",
+                commits.join(", "),
+                commits.last().copied().unwrap_or("<commit>")
+            );
+        }
+        Mode::History => {
+            let _ = writeln!(
+                out,
+                "  These keys are in commits: anyone who can read the repository, and every clone,\n  has them. They are exposed."
+            );
+            let _ = writeln!(
+                out,
+                "  1. Roll each key now (see below), before anything else. Then remove it from the\n     code; rewrite history (git filter-repo) only if you must, and only after rolling."
+            );
+        }
+        Mode::Files => {
+            let _ = writeln!(
+                out,
+                "  1. Delete the key from the file:  {}",
+                words.join(" ")
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "  2. Load the key at run time from an environment variable or a secrets vault:"
     );
     let mut shown = Vec::new();
     for f in findings {
-        let var = catalogue
+        let var = report
+            .catalogue
             .get(f.rule)
             .spec
             .env_var
             .as_deref()
             .unwrap_or(DEFAULT_ENV_VAR);
-        let path = printable_path(&f.path);
-        let line = load_from_env(&path, var);
+        let line = load_from_env(&printable_path(&f.path), var);
         if !shown.contains(&line) {
             let _ = writeln!(out, "       {line}");
             shown.push(line);
         }
     }
-    let _ = writeln!(
-        out,
-        "  3. If the key has ever left this machine (pushed, pasted, shared, logged, or in a\n     build), it is exposed: roll it now. Deleting it from the file does not un-expose it."
-    );
+    let roll = match report.mode {
+        Mode::History => "  3. Roll it now: a key that was committed is exposed.",
+        _ => "  3. If the key has ever left this machine (pushed, pasted, shared, logged, or in a\n     build), it is exposed: roll it now. Deleting it from the file does not un-expose it.",
+    };
+    let _ = writeln!(out, "{roll}");
+    let mut rules: Vec<usize> = findings.iter().map(|f| f.rule).collect();
+    rules.sort_unstable();
+    rules.dedup();
     for &index in &rules {
-        let spec = &catalogue.get(index).spec;
+        let spec = &report.catalogue.get(index).spec;
+        let text = if spec.remediation.trim().is_empty() {
+            format!(
+                "{}: revoke or rotate it with its provider.",
+                spec.description
+            )
+        } else {
+            spec.remediation.trim().to_string()
+        };
         let first = format!("     [{}] ", spec.id);
-        let _ = writeln!(out, "{}", wrap(spec.remediation.trim(), &first, "       "));
+        let _ = writeln!(out, "{}", wrap(&text, &first, "       "));
     }
     let _ = writeln!(
         out,
-        "\n  Not a secret (a test fixture, a fake)? Add `keyward:allow` in a comment on its line."
+        "\n  Not a secret (a test fixture, a fake)? Add `keyward:allow` in a comment on its line,\n  or record it in a baseline: keyward baseline."
     );
-    let _ = writeln!(
-        out,
-        "  To skip every hook for one commit: git commit --no-verify. The key then enters\n  history, and once pushed it must be rolled."
-    );
+    match report.mode {
+        Mode::Staged { .. } | Mode::CommitMsg => {
+            let _ = writeln!(
+                out,
+                "  To skip every hook for one commit: git commit --no-verify. The key then enters\n  history, and once pushed it must be rolled."
+            );
+        }
+        Mode::PrePush => {
+            let _ = writeln!(
+                out,
+                "  To skip the check for one push: git push --no-verify. The key then reaches the\n  remote and must be rolled."
+            );
+        }
+        Mode::History | Mode::Files => {}
+    }
 }

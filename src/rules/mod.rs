@@ -1,7 +1,8 @@
-//! The rule catalogue: rules are data (an embedded TOML file), each carrying its own
-//! positive and negative examples. This module parses and validates rules and
-//! compiles each rule's regex the first time a keyword of that rule is seen, so a
-//! commit that touches no candidate pays for no regex compilation.
+//! The rule catalogue: rules are data (an embedded TOML file, extended by a
+//! project's `.keyward.toml`), each carrying its own positive and negative examples.
+//! This module parses and validates rules, and compiles each rule's regex the first
+//! time one of its keywords is seen, so a commit that touches no candidate pays for
+//! no regex compilation.
 
 use std::sync::OnceLock;
 
@@ -11,6 +12,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 
 const BUILTIN: &str = include_str!("builtin.toml");
+pub const BUILTIN_NAME: &str = "built-in rules";
 
 /// Compiled-program limit for one rule's regex. Generous for real credential
 /// patterns, small enough that a pathological pattern fails to compile instead of
@@ -18,13 +20,23 @@ const BUILTIN: &str = include_str!("builtin.toml");
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 const REGEX_DFA_LIMIT: usize = 2 << 20;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Blocks the commit (exit 1).
+    #[default]
     Block,
     /// Reported, but the commit goes through.
     Warn,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Block => "block",
+            Severity::Warn => "warn",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -43,23 +55,32 @@ pub struct RuleSpec {
     pub description: String,
     /// Literals for the prefilter, matched ASCII-case-insensitively. A rule's regex
     /// only ever runs on a line holding one of them.
+    #[serde(default)]
     pub keywords: Vec<String>,
-    pub regex: String,
+    pub regex: toml::Spanned<String>,
     /// Capture group holding the secret; the rest of the pattern is context.
     #[serde(default = "default_group")]
     pub secret_group: usize,
     /// Minimum Shannon entropy (bits per byte) of the secret.
     #[serde(default)]
     pub min_entropy: Option<f64>,
+    #[serde(default)]
     pub severity: Severity,
     /// The conventional environment variable to load this credential from.
     #[serde(default)]
     pub env_var: Option<String>,
     /// Provider-specific steps: where to roll or revoke, what to use instead.
+    #[serde(default)]
     pub remediation: String,
     /// Whether a match may span lines (PEM blocks).
     #[serde(default)]
     pub multiline: bool,
+    /// Path globs the rule is limited to; empty means every path.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Words that, inside a secret (ignoring ASCII case), mark it as not one.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
     #[serde(default)]
     pub examples: Vec<Example>,
     #[serde(default)]
@@ -70,49 +91,103 @@ fn default_group() -> usize {
     1
 }
 
+/// A key published in a provider's documentation: matching it is worth a warning
+/// (someone copied the docs) but never a block.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicExample {
+    pub secret: String,
+    pub source: String,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogueFile {
     rules: Vec<RuleSpec>,
+    #[serde(default)]
+    public_examples: Vec<PublicExample>,
 }
 
 #[derive(Debug)]
 pub struct Rule {
     pub spec: RuleSpec,
+    /// Where the rule came from (a config path, or the built-in catalogue), and
+    /// that file's text, to place errors at a line and column.
+    origin: std::sync::Arc<Origin>,
     regex: OnceLock<Regex>,
 }
 
+#[derive(Debug)]
+pub struct Origin {
+    pub name: String,
+    pub text: String,
+}
+
+impl Origin {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> std::sync::Arc<Origin> {
+        std::sync::Arc::new(Origin {
+            name: name.into(),
+            text: text.into(),
+        })
+    }
+
+    /// 1-based line and column of a byte offset in the file.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let before = &self.text.as_bytes()[..offset.min(self.text.len())];
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let column = 1 + String::from_utf8_lossy(&before[start..]).chars().count();
+        (line, column)
+    }
+}
+
 impl Rule {
-    pub fn new(spec: RuleSpec) -> Result<Rule> {
-        let rule = Rule {
+    pub fn new(spec: RuleSpec, origin: std::sync::Arc<Origin>) -> Rule {
+        Rule {
             spec,
+            origin,
             regex: OnceLock::new(),
-        };
-        rule.validate()?;
-        Ok(rule)
+        }
+    }
+
+    /// The same rule with a changed spec (an override that keeps the pattern).
+    pub fn with_spec(self, spec: RuleSpec) -> Rule {
+        Rule::new(spec, self.origin)
     }
 
     fn fail(&self, message: impl Into<String>) -> Error {
+        let (line, column) = self.origin.line_col(self.spec.regex.span().start);
         Error::Rule {
+            origin: self.origin.name.clone(),
+            line,
+            column,
             id: self.spec.id.clone(),
             message: message.into(),
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks what can be checked without compiling. `require_keywords` is off only
+    /// for imported rules that never had keywords (they then run on every line).
+    pub fn validate(&self, require_keywords: bool) -> Result<()> {
         let spec = &self.spec;
         if spec.id.is_empty()
             || !spec
                 .id
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
         {
-            return Err(self.fail("id must be non-empty and use only letters, digits and '-'"));
+            return Err(
+                self.fail("id must be non-empty and use only letters, digits, '-', '_' and '.'")
+            );
         }
-        if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.len() < 3) {
-            return Err(self.fail(
-                "needs at least one keyword, each of 3 or more characters, for the prefilter",
-            ));
+        if require_keywords && spec.keywords.is_empty() {
+            return Err(self.fail("needs at least one keyword for the prefilter"));
+        }
+        if spec.keywords.iter().any(|k| k.len() < 3) {
+            return Err(self.fail("keywords must be 3 or more characters long"));
         }
         if let Some(e) = spec.min_entropy {
             if !(0.0..=8.0).contains(&e) {
@@ -134,12 +209,12 @@ impl Rule {
     /// Compiles now, checking that the secret group exists: for rules from files
     /// people edit, where an error must surface at load time, not at the first hit.
     pub fn compile(&self) -> Result<Regex> {
-        let re = RegexBuilder::new(&self.spec.regex)
+        let re = RegexBuilder::new(self.spec.regex.get_ref())
             .unicode(false)
             .size_limit(REGEX_SIZE_LIMIT)
             .dfa_size_limit(REGEX_DFA_LIMIT)
             .build()
-            .map_err(|e| self.fail(format!("invalid regex: {e}")))?;
+            .map_err(|e| self.fail(format!("invalid regex: {}", one_line(&e.to_string()))))?;
         if self.spec.secret_group >= re.captures_len() {
             return Err(self.fail(format!(
                 "secret_group {} does not exist in the regex ({} groups)",
@@ -156,41 +231,75 @@ impl Rule {
         self.spec
             .keywords
             .iter()
-            .filter(|k| secret.starts_with(k.as_bytes()))
+            .filter(|k| {
+                secret.len() >= k.len() && secret[..k.len()].eq_ignore_ascii_case(k.as_bytes())
+            })
             .map(|k| k.len())
             .max()
             .unwrap_or(0)
     }
 }
 
-#[derive(Debug)]
+/// regex errors are multi-line drawings; the error report wants one line.
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.chars().all(|c| c == '^' || c == ' '))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[derive(Debug, Default)]
 pub struct Catalogue {
     pub rules: Vec<Rule>,
+    pub public_examples: Vec<PublicExample>,
 }
 
 impl Catalogue {
     pub fn builtin() -> Result<Catalogue> {
-        Catalogue::parse(BUILTIN).map_err(|e| Error::Catalogue(e.to_string()))
+        let origin = Origin::new(BUILTIN_NAME, BUILTIN);
+        let file: CatalogueFile =
+            toml::from_str(BUILTIN).map_err(|e| Error::Catalogue(e.to_string()))?;
+        let mut catalogue = Catalogue {
+            rules: Vec::new(),
+            public_examples: file.public_examples,
+        };
+        for spec in file.rules {
+            catalogue.add(Rule::new(spec, origin.clone()), true)?;
+        }
+        Ok(catalogue)
     }
 
-    pub fn parse(text: &str) -> Result<Catalogue> {
-        let file: CatalogueFile =
-            toml::from_str(text).map_err(|e| Error::Catalogue(e.to_string()))?;
-        let mut seen = std::collections::HashSet::new();
-        let mut rules = Vec::with_capacity(file.rules.len());
-        for spec in file.rules {
-            if !seen.insert(spec.id.clone()) {
-                return Err(Error::Rule {
-                    id: spec.id,
-                    message: "defined twice".into(),
-                });
-            }
-            rules.push(Rule::new(spec)?);
+    /// Adds a rule, refusing a second rule with the same id.
+    pub fn add(&mut self, rule: Rule, require_keywords: bool) -> Result<()> {
+        rule.validate(require_keywords)?;
+        if self.position(&rule.spec.id).is_some() {
+            return Err(
+                rule.fail("a rule with this id already exists (use [[override]] to change it)")
+            );
         }
-        Ok(Catalogue { rules })
+        self.rules.push(rule);
+        Ok(())
+    }
+
+    /// Adds a rule from a file people edit: its regex is compiled now, so a bad
+    /// one is an error at load time rather than at its first keyword hit.
+    pub fn add_checked(&mut self, rule: Rule, require_keywords: bool) -> Result<()> {
+        rule.compile()?;
+        self.add(rule, require_keywords)
+    }
+
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.rules.iter().position(|r| r.spec.id == id)
     }
 
     pub fn get(&self, index: usize) -> &Rule {
         &self.rules[index]
+    }
+
+    pub fn is_public_example(&self, secret: &[u8]) -> Option<&PublicExample> {
+        self.public_examples
+            .iter()
+            .find(|p| p.secret.as_bytes() == secret)
     }
 }

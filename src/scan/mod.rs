@@ -1,4 +1,4 @@
-//! The scan engine: bytes in, matches out. It knows nothing of git or of files.
+//! The scan engine: bytes and a path in, matches out. It knows nothing of git.
 //!
 //! Cost model: one Aho-Corasick pass over the input finds every rule keyword
 //! (ASCII-case-insensitively); that pass is the only per-byte work on a clean input,
@@ -6,15 +6,24 @@
 //! keyword does the keyword's rule run its regex, once per rule and line, compiled on
 //! first use. Confirmed matches then pass the entropy floor, the placeholder filter
 //! and the inline allow markers. Line numbers and columns are counted incrementally,
-//! so the whole scan stays linear in the input however many keywords it holds.
+//! so a scan stays linear in the input however many keywords it holds. (Rules
+//! imported without keywords are the exception: they run over the whole input.)
 
+mod examples;
 mod filter;
 
+pub use examples::check_examples;
+
+use std::os::unix::ffi::OsStrExt;
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use globset::GlobSet;
 
 use crate::error::{Error, Result};
 use crate::rules::{Catalogue, Severity};
 use crate::secret::Secret;
+
+pub use filter::entropy;
 
 /// How far past the keyword's line a multi-line rule (a PEM block) may look.
 const MULTILINE_WINDOW: usize = 64 * 1024;
@@ -32,21 +41,35 @@ pub struct Match {
     /// 1-based column, in characters (UTF-8 continuation bytes do not count).
     pub column: usize,
     pub secret: Secret,
+    /// The secret is a provider's published documentation example.
+    pub public_example: bool,
 }
 
-pub struct Scanner<'c> {
-    catalogue: &'c Catalogue,
+pub struct Scanner {
+    catalogue: Catalogue,
     automaton: AhoCorasick,
     /// For each automaton pattern, the rules that asked for that keyword.
     pattern_rules: Vec<Vec<usize>>,
+    /// Rules without keywords (imported ones), run over every input.
+    unfiltered: Vec<usize>,
+    /// Per rule: the paths it is limited to, if any.
+    paths: Vec<Option<GlobSet>>,
+    /// Per rule: lower-cased stopwords.
+    stopwords: Vec<Vec<Vec<u8>>>,
 }
 
-impl<'c> Scanner<'c> {
-    pub fn new(catalogue: &'c Catalogue) -> Result<Scanner<'c>> {
+impl Scanner {
+    pub fn new(catalogue: Catalogue) -> Result<Scanner> {
         let mut keywords: Vec<String> = Vec::new();
         let mut pattern_rules: Vec<Vec<usize>> = Vec::new();
+        let mut unfiltered = Vec::new();
+        let mut paths = Vec::with_capacity(catalogue.rules.len());
+        let mut stopwords = Vec::with_capacity(catalogue.rules.len());
         let mut index = std::collections::HashMap::new();
         for (rule_index, rule) in catalogue.rules.iter().enumerate() {
+            if rule.spec.keywords.is_empty() {
+                unfiltered.push(rule_index);
+            }
             for keyword in &rule.spec.keywords {
                 let key = keyword.to_ascii_lowercase();
                 let pattern = *index.entry(key.clone()).or_insert_with(|| {
@@ -58,6 +81,26 @@ impl<'c> Scanner<'c> {
                     pattern_rules[pattern].push(rule_index);
                 }
             }
+            paths.push(if rule.spec.paths.is_empty() {
+                None
+            } else {
+                Some(
+                    crate::config::globset(&rule.spec.paths).map_err(|e| Error::Rule {
+                        origin: "rule".into(),
+                        line: 0,
+                        column: 0,
+                        id: rule.spec.id.clone(),
+                        message: format!("paths: {e}"),
+                    })?,
+                )
+            });
+            stopwords.push(
+                rule.spec
+                    .stopwords
+                    .iter()
+                    .map(|w| w.to_ascii_lowercase().into_bytes())
+                    .collect(),
+            );
         }
         // Standard semantics with overlapping search: a keyword that is a suffix of
         // another must still be reported.
@@ -70,11 +113,25 @@ impl<'c> Scanner<'c> {
             catalogue,
             automaton,
             pattern_rules,
+            unfiltered,
+            paths,
+            stopwords,
         })
     }
 
-    /// Scans one input, appending matches in order of offset.
-    pub fn scan(&self, input: &[u8], out: &mut Vec<Match>) -> Result<()> {
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    fn applies(&self, rule: usize, path: &[u8]) -> bool {
+        match &self.paths[rule] {
+            None => true,
+            Some(set) => set.is_match(std::path::Path::new(std::ffi::OsStr::from_bytes(path))),
+        }
+    }
+
+    /// Scans one input found at `path`, appending matches in order of offset.
+    pub fn scan(&self, path: &[u8], input: &[u8], out: &mut Vec<Match>) -> Result<()> {
         let first = out.len();
         let mut lines = LineCursor::new(input);
         // The line each rule last ran on: hits arrive in order of their end offset,
@@ -83,58 +140,102 @@ impl<'c> Scanner<'c> {
         for hit in self.automaton.find_overlapping_iter(input) {
             let (line_start, line_end) = lines.line_around(hit.start());
             for &rule_index in &self.pattern_rules[hit.pattern().as_usize()] {
-                if last_line[rule_index] == line_start {
+                if last_line[rule_index] == line_start || !self.applies(rule_index, path) {
                     continue;
                 }
                 last_line[rule_index] = line_start;
-                let rule = self.catalogue.get(rule_index);
-                let window_end = if rule.spec.multiline {
+                let window_end = if self.catalogue.get(rule_index).spec.multiline {
                     input.len().min(line_start.saturating_add(MULTILINE_WINDOW))
                 } else {
                     line_end
                 };
-                let window = &input[line_start..window_end];
-                let regex = rule.regex()?;
-                for caps in regex.captures_iter(window) {
-                    let Some(group) = caps.get(rule.spec.secret_group) else {
-                        continue;
-                    };
-                    let bytes = group.as_bytes();
-                    if bytes.is_empty() {
-                        continue;
-                    }
-                    let offset = line_start + group.start();
-                    if out[first..]
-                        .iter()
-                        .any(|m| m.rule == rule_index && m.offset == offset)
-                    {
-                        continue;
-                    }
-                    let prefix = rule.visible_prefix(bytes);
-                    if let Some(floor) = rule.spec.min_entropy {
-                        if filter::entropy(bytes) < floor {
-                            continue;
-                        }
-                    }
-                    if filter::is_placeholder(&bytes[prefix..]) {
-                        continue;
-                    }
-                    let (line, column) = lines.position(offset);
-                    if filter::has_allow_marker(lines.line_of(offset)) {
-                        continue;
-                    }
-                    out.push(Match {
-                        rule: rule_index,
-                        severity: rule.spec.severity,
-                        offset,
-                        line,
-                        column,
-                        secret: Secret::new(bytes.to_vec(), prefix),
-                    });
-                }
+                self.confirm(
+                    rule_index, input, line_start, window_end, &mut lines, first, out,
+                )?;
+            }
+        }
+        for &rule_index in &self.unfiltered {
+            if self.applies(rule_index, path) {
+                self.confirm(rule_index, input, 0, input.len(), &mut lines, first, out)?;
             }
         }
         out[first..].sort_by_key(|m| (m.offset, m.rule));
+        Ok(())
+    }
+
+    /// Runs one rule's regex over `input[start..end]` and keeps what survives the
+    /// filters.
+    #[allow(clippy::too_many_arguments)]
+    fn confirm(
+        &self,
+        rule_index: usize,
+        input: &[u8],
+        start: usize,
+        end: usize,
+        lines: &mut LineCursor,
+        first: usize,
+        out: &mut Vec<Match>,
+    ) -> Result<()> {
+        let rule = self.catalogue.get(rule_index);
+        let regex = rule.regex()?;
+        for caps in regex.captures_iter(&input[start..end]) {
+            let Some(group) = caps.get(rule.spec.secret_group) else {
+                continue;
+            };
+            let bytes = group.as_bytes();
+            if bytes.is_empty() {
+                continue;
+            }
+            let offset = start + group.start();
+            if out[first..]
+                .iter()
+                .any(|m| m.rule == rule_index && m.offset == offset)
+            {
+                continue;
+            }
+            let prefix = rule.visible_prefix(bytes);
+            // Published examples are reported as such before the placeholder filter,
+            // which would otherwise drop the ones that say EXAMPLE.
+            let public_example = self.catalogue.is_public_example(bytes).is_some();
+            if !public_example {
+                if rule
+                    .spec
+                    .min_entropy
+                    .is_some_and(|floor| filter::entropy(bytes) < floor)
+                {
+                    continue;
+                }
+                if filter::is_placeholder(&bytes[prefix..]) {
+                    continue;
+                }
+                if !self.stopwords[rule_index].is_empty() {
+                    let lower = bytes.to_ascii_lowercase();
+                    if self.stopwords[rule_index]
+                        .iter()
+                        .any(|w| memchr::memmem::find(&lower, w).is_some())
+                    {
+                        continue;
+                    }
+                }
+            }
+            if filter::has_allow_marker(lines.line_of(offset)) {
+                continue;
+            }
+            let (line, column) = lines.position(offset);
+            out.push(Match {
+                rule: rule_index,
+                severity: if public_example {
+                    Severity::Warn
+                } else {
+                    rule.spec.severity
+                },
+                offset,
+                line,
+                column,
+                secret: Secret::new(bytes.to_vec(), prefix),
+                public_example,
+            });
+        }
         Ok(())
     }
 }
@@ -160,21 +261,22 @@ impl<'a> LineCursor<'a> {
         }
     }
 
-    fn line_around(&mut self, offset: usize) -> (usize, usize) {
-        if offset >= self.current.0 && offset < self.current.1 {
-            return self.current;
-        }
+    fn bounds(&self, offset: usize) -> (usize, usize) {
         let start = memchr::memrchr(b'\n', &self.input[..offset]).map_or(0, |i| i + 1);
         let end =
             memchr::memchr(b'\n', &self.input[offset..]).map_or(self.input.len(), |i| offset + i);
-        self.current = (start, end);
+        (start, end)
+    }
+
+    fn line_around(&mut self, offset: usize) -> (usize, usize) {
+        if offset < self.current.0 || offset >= self.current.1 {
+            self.current = self.bounds(offset);
+        }
         self.current
     }
 
     fn line_of(&self, offset: usize) -> &'a [u8] {
-        let start = memchr::memrchr(b'\n', &self.input[..offset]).map_or(0, |i| i + 1);
-        let end =
-            memchr::memchr(b'\n', &self.input[offset..]).map_or(self.input.len(), |i| offset + i);
+        let (start, end) = self.bounds(offset);
         &self.input[start..end]
     }
 

@@ -1,0 +1,190 @@
+//! Suppression by file: keyward's baseline (fingerprints of findings someone has
+//! reviewed) and, for teams moving over, gitleaks' `.gitleaksignore`.
+//!
+//! A keyward fingerprint hashes rule, path and secret and has no line number, so it
+//! survives code moving. `.gitleaksignore` entries are line-bound
+//! (`[commit:]path:rule:line`); they are honoured as written, matching path and
+//! line (and the commit when both sides have one), since gitleaks' rule ids are not
+//! keyward's.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::finding::Finding;
+use crate::report::text::printable_path;
+
+pub const FILE_NAME: &str = ".keyward-baseline.json";
+pub const GITLEAKS_IGNORE: &str = ".gitleaksignore";
+
+#[derive(Debug, Default)]
+pub struct Baseline {
+    fingerprints: HashSet<String>,
+    ignores: Vec<IgnoreEntry>,
+}
+
+#[derive(Debug)]
+struct IgnoreEntry {
+    commit: Option<String>,
+    path: String,
+    line: usize,
+}
+
+/// The file `keyward baseline` writes.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineFile {
+    pub version: u32,
+    pub findings: Vec<BaselineEntry>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BaselineEntry {
+    pub fingerprint: String,
+    /// For the reader of the file: which rule and where. Not used for matching.
+    pub rule: String,
+    pub path: String,
+}
+
+impl Baseline {
+    /// Reads `explicit` (which must exist), or the repository root's baseline and
+    /// `.gitleaksignore` when present.
+    pub fn load(root: Option<&Path>, explicit: Option<&Path>) -> Result<Baseline> {
+        let mut baseline = Baseline::default();
+        let path = match explicit {
+            Some(p) => Some(p.to_path_buf()),
+            None => root.map(|r| r.join(FILE_NAME)).filter(|p| p.is_file()),
+        };
+        if let Some(path) = path {
+            let text = read(&path)?;
+            let file: BaselineFile = serde_json::from_str(&text).map_err(|e| Error::Config {
+                path: path.clone(),
+                line: e.line(),
+                column: e.column(),
+                message: format!("not a keyward baseline: {e}"),
+            })?;
+            baseline
+                .fingerprints
+                .extend(file.findings.into_iter().map(|e| e.fingerprint));
+        }
+        if let Some(path) = root
+            .map(|r| r.join(GITLEAKS_IGNORE))
+            .filter(|p| p.is_file())
+        {
+            let text = read(&path)?;
+            for line in text.lines().map(str::trim) {
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                if let Some(entry) = parse_ignore(line) {
+                    baseline.ignores.push(entry);
+                } else if line.len() == 64 && line.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    baseline.fingerprints.insert(line.to_ascii_lowercase());
+                }
+            }
+        }
+        Ok(baseline)
+    }
+
+    pub fn suppresses(&self, f: &Finding) -> bool {
+        if self.fingerprints.contains(&f.fingerprint) {
+            return true;
+        }
+        let Some(line) = f.line() else {
+            return false;
+        };
+        if self.ignores.is_empty() {
+            return false;
+        }
+        let path = printable_path(&f.path);
+        self.ignores.iter().any(|e| {
+            e.line == line
+                && e.path == path
+                && match (&e.commit, &f.commit) {
+                    (Some(a), Some(b)) => b.id.starts_with(a.as_str()),
+                    (Some(_), None) => false,
+                    (None, _) => true,
+                }
+        })
+    }
+
+    pub fn write(path: &Path, findings: &[Finding]) -> Result<usize> {
+        let mut seen = HashSet::new();
+        let mut entries: Vec<BaselineEntry> = findings
+            .iter()
+            .filter(|f| seen.insert(f.fingerprint.clone()))
+            .map(|f| BaselineEntry {
+                fingerprint: f.fingerprint.clone(),
+                rule: f.rule_id.clone(),
+                path: printable_path(&f.path),
+            })
+            .collect();
+        entries.sort_by(|a, b| {
+            (&a.path, &a.rule, &a.fingerprint).cmp(&(&b.path, &b.rule, &b.fingerprint))
+        });
+        let count = entries.len();
+        let file = BaselineFile {
+            version: 1,
+            findings: entries,
+        };
+        let mut text = serde_json::to_string_pretty(&file).expect("baseline serialises");
+        text.push('\n');
+        std::fs::write(path, text).map_err(|source| Error::Io {
+            path: PathBuf::from(path),
+            source,
+        })?;
+        Ok(count)
+    }
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// `[commit:]path:rule:line`, split from the right since paths may hold colons.
+fn parse_ignore(line: &str) -> Option<IgnoreEntry> {
+    let (rest, line_no) = line.rsplit_once(':')?;
+    let line_no: usize = line_no.parse().ok()?;
+    let (rest, _rule) = rest.rsplit_once(':')?;
+    let (commit, path) = match rest.split_once(':') {
+        Some((c, p)) if c.len() >= 7 && c.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            (Some(c.to_string()), p)
+        }
+        _ => (None, rest),
+    };
+    Some(IgnoreEntry {
+        commit,
+        path: path.to_string(),
+        line: line_no,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_ignore;
+
+    #[test]
+    fn gitleaksignore_entries() {
+        let e = parse_ignore(
+            "0123abcd0123abcd0123abcd0123abcd0123abcd:src/a:b.py:stripe-access-token:12",
+        )
+        .unwrap();
+        assert_eq!(
+            e.commit.as_deref(),
+            Some("0123abcd0123abcd0123abcd0123abcd0123abcd")
+        );
+        assert_eq!((e.path.as_str(), e.line), ("src/a:b.py", 12));
+        let e = parse_ignore("config/app.yml:generic-api-key:3").unwrap();
+        assert_eq!(
+            (e.commit, e.path.as_str(), e.line),
+            (None, "config/app.yml", 3)
+        );
+        assert!(parse_ignore("nonsense").is_none());
+    }
+}

@@ -1,0 +1,368 @@
+//! `.keyward.toml`: a project's rules, overrides of the built-ins, allowlists and
+//! limits. A committed config is untrusted input: it is parsed strictly (unknown
+//! fields are errors), every regex in it is compiled at load time with size limits,
+//! and any error names the file, line and column. A config that cannot be read
+//! stops keyward (exit 2); it is never skipped silently.
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use regex::bytes::{Regex, RegexBuilder};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::rules::{Catalogue, Origin, Rule, RuleSpec, Severity};
+
+mod gitleaks;
+
+pub const FILE_NAME: &str = ".keyward.toml";
+
+/// Default size above which a file is named as not scanned instead of read.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
+
+/// Bounds on what a config may ask for, so a hostile one cannot make every
+/// commit slow or exhaust memory.
+const MAX_RULES: usize = 2_000;
+const MAX_KEYWORDS: usize = 20_000;
+const MAX_PATTERN_LEN: usize = 4_096;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConfigFile {
+    /// Whether the built-in rules stay on (the default) or only this file's count.
+    #[serde(default)]
+    pub(crate) use_default_rules: Option<bool>,
+    #[serde(default)]
+    pub(crate) disabled_rules: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    pub(crate) rules: Vec<RuleSpec>,
+    #[serde(default, rename = "override")]
+    overrides: Vec<Override>,
+    #[serde(default)]
+    pub(crate) allowlist: AllowlistSpec,
+    #[serde(default)]
+    limits: LimitsSpec,
+}
+
+/// Changes to a built-in rule, by id.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Override {
+    id: toml::Spanned<String>,
+    severity: Option<Severity>,
+    min_entropy: Option<f64>,
+    remediation: Option<String>,
+    env_var: Option<String>,
+    paths: Option<Vec<String>>,
+    keywords: Option<Vec<String>>,
+    regex: Option<toml::Spanned<String>>,
+    secret_group: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AllowlistSpec {
+    /// Globs of paths never scanned (`tests/fixtures/**`).
+    #[serde(default)]
+    pub paths: Vec<toml::Spanned<String>>,
+    /// Regexes over the path, for configs imported from gitleaks.
+    #[serde(default)]
+    pub path_regexes: Vec<toml::Spanned<String>>,
+    /// Regexes: a secret any of them matches is not reported.
+    #[serde(default)]
+    pub secrets: Vec<toml::Spanned<String>>,
+    /// Words: a secret containing one (ignoring ASCII case) is not reported.
+    #[serde(default)]
+    pub stopwords: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LimitsSpec {
+    /// Bytes; larger files are named as not scanned. 0 means no limit.
+    max_file_size: Option<u64>,
+}
+
+#[derive(Debug)]
+pub struct Allowlist {
+    paths: GlobSet,
+    path_regexes: Vec<Regex>,
+    secrets: Vec<Regex>,
+    stopwords: Vec<Vec<u8>>,
+}
+
+impl Default for Allowlist {
+    fn default() -> Allowlist {
+        Allowlist {
+            paths: GlobSet::empty(),
+            path_regexes: Vec::new(),
+            secrets: Vec::new(),
+            stopwords: Vec::new(),
+        }
+    }
+}
+
+impl Allowlist {
+    pub fn path_allowed(&self, path: &[u8]) -> bool {
+        (!self.paths.is_empty()
+            && self
+                .paths
+                .is_match(Path::new(std::ffi::OsStr::from_bytes(path))))
+            || self.path_regexes.iter().any(|re| re.is_match(path))
+    }
+
+    pub fn secret_allowed(&self, secret: &[u8]) -> bool {
+        if self.secrets.iter().any(|re| re.is_match(secret)) {
+            return true;
+        }
+        if self.stopwords.is_empty() {
+            return false;
+        }
+        let lower = secret.to_ascii_lowercase();
+        self.stopwords
+            .iter()
+            .any(|w| memchr::memmem::find(&lower, w).is_some())
+    }
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub catalogue: Catalogue,
+    pub allowlist: Allowlist,
+    pub max_file_size: u64,
+    /// The file this came from, if any.
+    pub path: Option<PathBuf>,
+    /// Things worth saying that do not stop the check (unsupported gitleaks fields).
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// The built-in rules and nothing else.
+    pub fn builtin() -> Result<Config> {
+        Ok(Config {
+            catalogue: Catalogue::builtin()?,
+            allowlist: Allowlist::default(),
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            path: None,
+            warnings: Vec::new(),
+        })
+    }
+
+    /// `explicit` (from `--config`) must exist; otherwise `.keyward.toml` at the
+    /// repository root is read when present. Nothing else is searched for, so a
+    /// clean commit costs one `stat`.
+    pub fn load(root: Option<&Path>, explicit: Option<&Path>) -> Result<Config> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => match root.map(|r| r.join(FILE_NAME)) {
+                Some(p) if p.is_file() => p,
+                _ => return Config::builtin(),
+            },
+        };
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Config::parse(&path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Config> {
+        let origin = Origin::new(path.display().to_string(), text);
+        let at = |offset: usize, message: String| {
+            let (line, column) = origin.line_col(offset);
+            Error::Config {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            }
+        };
+        let table: toml::Table = toml::from_str(text).map_err(|e| {
+            at(
+                e.span().map_or(0, |s| s.start),
+                e.message().trim().to_string(),
+            )
+        })?;
+        let mut warnings = Vec::new();
+        let file: ConfigFile = if gitleaks::looks_like_gitleaks(&table) {
+            gitleaks::convert(text, &mut warnings)
+                .map_err(|(offset, message)| at(offset, message))?
+        } else {
+            toml::from_str(text).map_err(|e| {
+                at(
+                    e.span().map_or(0, |s| s.start),
+                    e.message().trim().to_string(),
+                )
+            })?
+        };
+        let mut config = Config::builtin()?;
+        config.path = Some(path.to_path_buf());
+        config.warnings = warnings;
+        if file.use_default_rules == Some(false) {
+            config.catalogue.rules.clear();
+        }
+        let imported = gitleaks::looks_like_gitleaks(&table);
+        for id in &file.disabled_rules {
+            match config.catalogue.position(id.get_ref()) {
+                Some(i) => {
+                    config.catalogue.rules.remove(i);
+                }
+                None if imported => config.warnings.push(format!(
+                    "disabledRules: '{}' is a gitleaks rule id keyward does not have; ignored",
+                    id.get_ref()
+                )),
+                None => {
+                    return Err(at(
+                        id.span().start,
+                        format!("disabled_rules: no rule '{}'", id.get_ref()),
+                    ));
+                }
+            }
+        }
+        for o in file.overrides {
+            let index = config.catalogue.position(o.id.get_ref()).ok_or_else(|| {
+                at(
+                    o.id.span().start,
+                    format!("[[override]]: no rule '{}'", o.id.get_ref()),
+                )
+            })?;
+            let old = config.catalogue.rules.remove(index);
+            let mut spec = old.spec.clone();
+            let replaces_pattern = o.regex.is_some() || o.secret_group.is_some();
+            if let Some(v) = o.severity {
+                spec.severity = v;
+            }
+            if let Some(v) = o.min_entropy {
+                spec.min_entropy = Some(v);
+            }
+            if let Some(v) = o.remediation {
+                spec.remediation = v;
+            }
+            if let Some(v) = o.env_var {
+                spec.env_var = Some(v);
+            }
+            if let Some(v) = o.paths {
+                spec.paths = v;
+            }
+            if let Some(v) = o.keywords {
+                spec.keywords = v;
+            }
+            if let Some(v) = o.secret_group {
+                spec.secret_group = v;
+            }
+            if let Some(v) = o.regex {
+                spec.regex = v;
+            } else if replaces_pattern {
+                // The span must point into this file for errors to be placed.
+                spec.regex = toml::Spanned::new(o.id.span(), spec.regex.into_inner());
+            }
+            let rule = if replaces_pattern {
+                Rule::new(spec, origin.clone())
+            } else {
+                old.with_spec(spec)
+            };
+            rule.validate(true)?;
+            rule.compile()?;
+            config.catalogue.rules.insert(index, rule);
+        }
+        for spec in file.rules {
+            if let Some(i) = config.catalogue.position(&spec.id) {
+                if imported {
+                    // A gitleaks config that extends the defaults redefines rules by
+                    // id; its version wins, as in gitleaks.
+                    config.catalogue.rules.remove(i);
+                }
+            }
+            let rule = Rule::new(spec, origin.clone());
+            config.catalogue.add_checked(rule, !imported)?;
+        }
+        check_bounds(&config.catalogue, &origin)?;
+        config.allowlist = build_allowlist(file.allowlist, &at)?;
+        if let Some(max) = file.limits.max_file_size {
+            config.max_file_size = if max == 0 { u64::MAX } else { max };
+        }
+        Ok(config)
+    }
+}
+
+fn check_bounds(catalogue: &Catalogue, origin: &Arc<Origin>) -> Result<()> {
+    let keywords: usize = catalogue.rules.iter().map(|r| r.spec.keywords.len()).sum();
+    let too_long = catalogue
+        .rules
+        .iter()
+        .flat_map(|r| r.spec.keywords.iter())
+        .any(|k| k.len() > MAX_PATTERN_LEN);
+    if catalogue.rules.len() > MAX_RULES || keywords > MAX_KEYWORDS || too_long {
+        return Err(Error::Config {
+            path: PathBuf::from(&origin.name),
+            line: 1,
+            column: 1,
+            message: format!(
+                "too much to check on every commit: {} rules and {keywords} keywords \
+                 (at most {MAX_RULES} rules, {MAX_KEYWORDS} keywords of {MAX_PATTERN_LEN} bytes)",
+                catalogue.rules.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn build_allowlist(spec: AllowlistSpec, at: &dyn Fn(usize, String) -> Error) -> Result<Allowlist> {
+    let mut globs = GlobSetBuilder::new();
+    for p in &spec.paths {
+        let glob = Glob::new(p.get_ref())
+            .map_err(|e| at(p.span().start, format!("allowlist.paths: {e}")))?;
+        globs.add(glob);
+    }
+    let paths = globs
+        .build()
+        .map_err(|e| at(0, format!("allowlist.paths: {e}")))?;
+    let compile = |list: &[toml::Spanned<String>], field: &str| -> Result<Vec<Regex>> {
+        list.iter()
+            .map(|s| {
+                RegexBuilder::new(s.get_ref())
+                    .unicode(false)
+                    .size_limit(1 << 20)
+                    .build()
+                    .map_err(|e| {
+                        let last = e
+                            .to_string()
+                            .lines()
+                            .last()
+                            .unwrap_or("")
+                            .trim()
+                            .to_string();
+                        at(
+                            s.span().start,
+                            format!("allowlist.{field}: invalid regex: {last}"),
+                        )
+                    })
+            })
+            .collect()
+    };
+    let secrets = compile(&spec.secrets, "secrets")?;
+    let path_regexes = compile(&spec.path_regexes, "path_regexes")?;
+    let stopwords = spec
+        .stopwords
+        .iter()
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_ascii_lowercase().into_bytes())
+        .collect();
+    Ok(Allowlist {
+        paths,
+        path_regexes,
+        secrets,
+        stopwords,
+    })
+}
+
+/// Compiles a list of globs (rule path filters).
+pub fn globset(patterns: &[String]) -> std::result::Result<GlobSet, globset::Error> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        b.add(Glob::new(p)?);
+    }
+    b.build()
+}

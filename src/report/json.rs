@@ -1,0 +1,130 @@
+//! `--format json`: one JSON document per run. The wire types here are the
+//! documented, stable format (see README, "JSON report"); they are kept apart from
+//! the internal types so the internals can change without breaking readers.
+
+use serde::Serialize;
+
+use super::text::printable_path;
+use super::{iso8601, Report};
+use crate::finding::Location;
+
+/// Bumped only on an incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+pub struct Document<'a> {
+    /// Format version of this document.
+    pub version: u32,
+    pub tool: Tool,
+    /// staged, files, history, pre-push or commit-msg.
+    pub mode: &'static str,
+    /// Whether any finding blocks (the exit status is then 1).
+    pub blocked: bool,
+    pub findings: Vec<JsonFinding<'a>>,
+    /// Files not read, and why.
+    pub not_scanned: Vec<NotScanned>,
+    /// Findings suppressed by the baseline.
+    pub baselined: usize,
+    pub warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct JsonFinding<'a> {
+    pub rule: &'a str,
+    pub description: &'a str,
+    /// block or warn.
+    pub severity: &'static str,
+    pub path: String,
+    /// 1-based; null for binary files.
+    pub line: Option<usize>,
+    /// 1-based, in characters; null for binary files.
+    pub column: Option<usize>,
+    /// Byte offset in a binary file; null for text.
+    pub byte_offset: Option<usize>,
+    /// Redacted: the kind prefix and at most the last four characters.
+    pub secret: String,
+    /// sha256 of rule, path and secret, as used by the baseline.
+    pub fingerprint: &'a str,
+    /// The secret is a provider's published documentation example.
+    pub public_example: bool,
+    /// The commit that added it (history and pre-push), else null.
+    pub commit: Option<JsonCommit<'a>>,
+    pub remediation: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct JsonCommit<'a> {
+    pub id: &'a str,
+    pub date: String,
+}
+
+#[derive(Serialize)]
+pub struct NotScanned {
+    pub path: String,
+    pub reason: String,
+}
+
+pub fn document<'a>(report: &'a Report) -> Document<'a> {
+    let findings = report
+        .checked
+        .findings
+        .iter()
+        .map(|f| {
+            let spec = &report.catalogue.get(f.rule).spec;
+            let (line, column, byte_offset) = match f.location {
+                Location::Text { line, column } => (Some(line), Some(column), None),
+                Location::Binary { offset } => (None, None, Some(offset)),
+            };
+            JsonFinding {
+                rule: &spec.id,
+                description: &spec.description,
+                severity: f.severity.as_str(),
+                path: printable_path(&f.path),
+                line,
+                column,
+                byte_offset,
+                secret: f.secret.redacted(),
+                fingerprint: &f.fingerprint,
+                public_example: f.public_example,
+                commit: f.commit.as_ref().map(|c| JsonCommit {
+                    id: &c.id,
+                    date: iso8601(c.time),
+                }),
+                remediation: spec.remediation.trim(),
+            }
+        })
+        .collect();
+    Document {
+        version: FORMAT_VERSION,
+        tool: Tool {
+            name: "keyward",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        mode: report.mode.name(),
+        blocked: report.blocked(),
+        findings,
+        not_scanned: report
+            .checked
+            .not_scanned
+            .iter()
+            .map(|n| NotScanned {
+                path: printable_path(&n.path),
+                reason: n.reason.clone(),
+            })
+            .collect(),
+        baselined: report.checked.baselined,
+        warnings: report.warnings,
+    }
+}
+
+pub fn render(report: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(&document(report)).expect("report serialises");
+    s.push('\n');
+    s
+}
