@@ -3,9 +3,11 @@
 #
 #   /path/to/keyward/install.sh              build keyward with cargo, install it to
 #                                            ~/.local/bin, and install the hook here
+#   install.sh --hook pre-push               install another hook (pre-commit,
+#                                            pre-push, commit-msg or all); repeatable
 #   install.sh --bin PATH                    use an existing keyward binary instead
 #   install.sh --prefix DIR                  install the binary to DIR/bin
-#   install.sh --uninstall                   remove the hook, restore what was there
+#   install.sh --uninstall                   remove the hook(s), restore what was there
 #
 # The hook goes where git looks for it (core.hooksPath is honoured). An existing
 # hook is never overwritten: it is kept beside keyward's as
@@ -13,7 +15,7 @@
 set -eu
 
 src_dir=$(cd "$(dirname "$0")" && pwd)
-hook=pre-commit
+hooks=''
 bin=''
 prefix="${HOME}/.local"
 uninstall=0
@@ -27,40 +29,48 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --bin) [ $# -ge 2 ] || die "--bin needs a path"; bin=$2; shift 2 ;;
         --prefix) [ $# -ge 2 ] || die "--prefix needs a directory"; prefix=$2; shift 2 ;;
-        --hook) [ $# -ge 2 ] || die "--hook needs a name"; hook=$2; shift 2 ;;
+        --hook) [ $# -ge 2 ] || die "--hook needs a name"; hooks="$hooks $2"; shift 2 ;;
         --uninstall) uninstall=1; shift ;;
-        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
 
-case "$hook" in
-    pre-commit) ;;
-    *) die "unknown hook '$hook': keyward installs as pre-commit" ;;
+[ -n "$hooks" ] || hooks=pre-commit
+case " $hooks " in
+    *" all "*) hooks="pre-commit pre-push commit-msg" ;;
 esac
+for hook in $hooks; do
+    case "$hook" in
+        pre-commit|pre-push|commit-msg) ;;
+        *) die "unknown hook '$hook': keyward installs as pre-commit, pre-push or commit-msg" ;;
+    esac
+done
 
 git rev-parse --git-dir >/dev/null 2>&1 ||
     die "run this inside the git repository to protect (cd into it first)"
 hooks_dir=$(git rev-parse --git-path hooks)
-target="$hooks_dir/$hook"
-chained="$target.keyward-chained"
 
 is_ours() {
-    [ -f "$1" ] && grep -q '^# keyward-hook:' "$1"
+    [ -f "$1" ] && grep -q '^# keyward-hook' "$1"
 }
 
 if [ "$uninstall" -eq 1 ]; then
-    if ! is_ours "$target"; then
-        echo "keyward's $hook hook is not installed in $hooks_dir; nothing to do"
-        exit 0
-    fi
-    rm -f "$target"
-    if [ -e "$chained" ]; then
-        mv "$chained" "$target"
-        echo "removed keyward's $hook hook; restored the hook that was there before"
-    else
-        echo "removed keyward's $hook hook"
-    fi
+    for hook in $hooks; do
+        target="$hooks_dir/$hook"
+        chained="$target.keyward-chained"
+        if ! is_ours "$target"; then
+            echo "keyward's $hook hook is not installed in $hooks_dir; nothing to do"
+            continue
+        fi
+        rm -f "$target"
+        if [ -e "$chained" ]; then
+            mv "$chained" "$target"
+            echo "removed keyward's $hook hook; restored the hook that was there before"
+        else
+            echo "removed keyward's $hook hook"
+        fi
+    done
     exit 0
 fi
 
@@ -76,19 +86,22 @@ bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 "$bin" --version >/dev/null 2>&1 || die "$bin does not run"
 
 mkdir -p "$hooks_dir"
-if [ -e "$target" ] && ! is_ours "$target"; then
-    if [ -e "$chained" ]; then
-        die "$target is not keyward's hook and $chained already exists; move one of them away first"
-    fi
-    mv "$target" "$chained"
-    echo "kept the existing $hook hook as $chained; it runs before keyward"
-fi
-
-# Write to a temporary file first so an interrupted install never leaves a
-# half-written hook (which could let commits through unchecked).
-tmp="$target.keyward-tmp.$$"
 escaped=$(printf '%s' "$bin" | sed "s/'/'\\\\''/g; s/[&|\\\\]/\\\\&/g")
-sed "s|^keyward_bin=''\$|keyward_bin='$escaped'|" "$src_dir/hooks/$hook" >"$tmp"
-chmod +x "$tmp"
-mv "$tmp" "$target"
-echo "keyward $hook hook installed in $hooks_dir (binary: $bin)"
+for hook in $hooks; do
+    target="$hooks_dir/$hook"
+    chained="$target.keyward-chained"
+    if [ -e "$target" ] && ! is_ours "$target"; then
+        if [ -e "$chained" ]; then
+            die "$target is not keyward's hook and $chained already exists; move one of them away first"
+        fi
+        mv "$target" "$chained"
+        echo "kept the existing $hook hook as $chained; it runs before keyward"
+    fi
+    # Write to a temporary file first so an interrupted install never leaves a
+    # half-written hook (which could let commits through unchecked).
+    tmp="$target.keyward-tmp.$$"
+    sed "s|^keyward_bin=''\$|keyward_bin='$escaped'|" "$src_dir/hooks/pre-commit" >"$tmp"
+    chmod +x "$tmp"
+    mv "$tmp" "$target"
+    echo "keyward $hook hook installed in $hooks_dir (binary: $bin)"
+done

@@ -209,12 +209,17 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
             );
         }
         Mode::PrePush => {
-            let mut commits: Vec<&str> = findings
-                .iter()
-                .filter_map(|f| f.commit.as_ref().map(|c| &c.id[..c.id.len().min(12)]))
-                .collect();
-            commits.sort_unstable();
-            commits.dedup();
+            // Findings come newest commit first; the last is the oldest, where a
+            // rebase has to start.
+            let mut commits: Vec<&str> = Vec::new();
+            for f in findings {
+                if let Some(c) = &f.commit {
+                    let short = &c.id[..c.id.len().min(12)];
+                    if !commits.contains(&short) {
+                        commits.push(short);
+                    }
+                }
+            }
             let _ = writeln!(
                 out,
                 "  The key is in local commits that are not on the remote yet. Deleting it in a new\n  commit is not enough: the push would still carry the commit that added it."

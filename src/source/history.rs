@@ -111,7 +111,11 @@ fn scan_commit(repo: &Repo, id: ObjectId, checker: &Checker) -> Result<Checked> 
         if other_blobs.contains(&change.new) {
             continue;
         }
-        if !checker.wants(&change.path, repo.blob_size(change.new, &change.path)?, &mut out) {
+        if !checker.wants(
+            &change.path,
+            repo.blob_size(change.new, &change.path)?,
+            &mut out,
+        ) {
             continue;
         }
         let new = repo.read_blob(change.new, &change.path)?;

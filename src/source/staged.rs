@@ -7,7 +7,11 @@ use crate::git::{self, Repo, Staged};
 pub fn scan(repo: &Repo, staged: &Staged, checker: &Checker) -> Result<Checked> {
     let mut out = Checked::default();
     for change in &staged.changes {
-        if !checker.wants(&change.path, repo.blob_size(change.new, &change.path)?, &mut out) {
+        if !checker.wants(
+            &change.path,
+            repo.blob_size(change.new, &change.path)?,
+            &mut out,
+        ) {
             continue;
         }
         let new = repo.read_blob(change.new, &change.path)?;

@@ -3,7 +3,10 @@
 
 mod util;
 
+mod config;
+mod formats;
 mod framework;
 mod hook;
 mod install;
+mod modes;
 mod rules;

@@ -1,0 +1,309 @@
+//! .keyward.toml, suppression (inline markers, baseline, .gitleaksignore) and the
+//! gitleaks config import, through the real binary.
+
+use crate::util::{key, Repo};
+
+fn staged_with(repo: &Repo, path: &str, text: &str) {
+    repo.write(path, text);
+    repo.git(&["add", "-A"]).ok();
+}
+
+#[test]
+fn config_adds_a_rule_and_overrides_a_builtin() {
+    let repo = Repo::without_hook();
+    repo.write(
+        ".keyward.toml",
+        r#"
+[[rules]]
+id = "acme-token"
+description = "ACME internal token"
+keywords = ["acme_"]
+regex = '(acme_[a-f0-9]{32})'
+remediation = "Revoke it at https://acme.invalid/tokens."
+
+[[override]]
+id = "stripe-test-secret-key"
+severity = "warn"
+"#,
+    );
+    let acme = format!(
+        "acme_{}",
+        "0123456789abcdef"
+            .repeat(2)
+            .chars()
+            .rev()
+            .collect::<String>()
+    );
+    let test_key = key("sk_test_", 24);
+    staged_with(&repo, "a.txt", &format!("{acme}\n"));
+    repo.keyward(&[])
+        .code_is(1)
+        .contains("acme-token")
+        .contains("https://acme.invalid/tokens")
+        .no_leak(&acme);
+    repo.git(&["rm", "-q", "--cached", "a.txt"]).ok();
+    staged_with(&repo, "b.txt", &format!("{test_key}\n"));
+    repo.git(&["rm", "-q", "--cached", "a.txt"]);
+    repo.keyward(&[])
+        .code_is(0)
+        .contains("keyward: warning:")
+        .contains("stripe-test-secret-key")
+        .no_leak(&test_key);
+}
+
+#[test]
+fn config_disables_rules_and_allowlists() {
+    let repo = Repo::without_hook();
+    repo.write(
+        ".keyward.toml",
+        r#"
+disabled_rules = ["stripe-webhook-secret"]
+
+[allowlist]
+paths = ["fixtures/**"]
+secrets = ['^rk_test_']
+stopwords = ["notreal"]
+"#,
+    );
+    let lines = [
+        key("whsec_", 32),
+        key("rk_test_", 24),
+        format!(
+            "sk_live_{}NotReal{}",
+            crate::util::base62(10),
+            crate::util::base62(10)
+        ),
+    ];
+    staged_with(&repo, "src/ok.txt", &(lines.join("\n") + "\n"));
+    staged_with(
+        &repo,
+        "fixtures/keys.txt",
+        &format!("{}\n", key("sk_live_", 99)),
+    );
+    repo.keyward(&[]).code_is(0);
+    // Without the config every one of them blocks.
+    std::fs::remove_file(repo.path(".keyward.toml")).unwrap();
+    repo.keyward(&["--format", "json"])
+        .code_is(1)
+        .contains("\"stripe-webhook-secret\"");
+}
+
+#[test]
+fn invalid_config_is_an_error_with_file_line_and_column() {
+    let repo = Repo::without_hook();
+    staged_with(&repo, "a.txt", &format!("{}\n", key("sk_live_", 99)));
+    let cases: &[(&str, &[&str])] = &[
+        ("bogus_field = 1\n", &[".keyward.toml:1:1", "bogus_field"]),
+        ("[allowlist]\npaths = [\n", &[".keyward.toml:2:"]),
+        (
+            "[[rules]]\nid = \"broken\"\ndescription = \"x\"\nkeywords = [\"abc\"]\nregex = '(abc[a-z'\n",
+            &[".keyward.toml:5:9", "rule 'broken'", "invalid regex"],
+        ),
+        ("[[override]]\nid = \"no-such-rule\"\nseverity = \"warn\"\n", &[".keyward.toml:2:6", "no-such-rule"]),
+        ("[allowlist]\nsecrets = ['(unclosed']\n", &[".keyward.toml:2:12", "allowlist.secrets"]),
+        ("[[rules]]\nid = \"x\"\ndescription = \"x\"\nkeywords = [\"abc\"]\nregex = '(abc)'\nsecret_group = 3\n", &["rule 'x'", "secret_group 3"]),
+    ];
+    for (text, expected) in cases {
+        repo.write(".keyward.toml", text);
+        let run = repo.keyward(&[]).code_is(2);
+        let first = run.stderr().lines().next().unwrap_or("").to_string();
+        assert!(first.starts_with("keyward: error: "), "{first}");
+        for e in *expected {
+            assert!(
+                first.contains(e),
+                "expected {e:?} in {first:?} for config {text:?}"
+            );
+        }
+    }
+    // Through the hook, a broken config blocks the commit.
+    repo.write(".keyward.toml", "nonsense = [\n");
+    repo.install(&[]).ok();
+    repo.commit(&[]).code_is(1).contains("keyward: error:");
+    assert!(repo.head().is_none());
+}
+
+#[test]
+fn config_named_with_flag_must_exist() {
+    let repo = Repo::without_hook();
+    staged_with(&repo, "a.txt", "fine\n");
+    repo.keyward(&["--config", "missing.toml"])
+        .code_is(2)
+        .contains("missing.toml");
+}
+
+#[test]
+fn a_huge_config_is_refused() {
+    let repo = Repo::without_hook();
+    let mut text = String::new();
+    for i in 0..2_500 {
+        text.push_str(&format!(
+            "[[rules]]\nid = \"r{i}\"\ndescription = \"d\"\nkeywords = [\"kw{i}x\"]\nregex = '(kw{i}x[0-9]{{8}})'\n"
+        ));
+    }
+    repo.write(".keyward.toml", text);
+    staged_with(&repo, "a.txt", "fine\n");
+    repo.keyward(&[]).code_is(2).contains("too much to check");
+}
+
+#[test]
+fn inline_markers_of_keyward_gitleaks_and_detect_secrets() {
+    let repo = Repo::without_hook();
+    let text = format!(
+        "a = '{}'  # keyward:allow\nb = '{}'  // gitleaks:allow\nc = '{}'  # pragma: allowlist secret\n",
+        key("sk_live_", 99),
+        key("sk_live_", 99),
+        key("sk_live_", 99)
+    );
+    staged_with(&repo, "m.py", &text);
+    repo.keyward(&[]).code_is(0);
+    staged_with(&repo, "n.py", &format!("d = '{}'\n", key("sk_live_", 99)));
+    repo.keyward(&[])
+        .code_is(1)
+        .contains("n.py:1:6")
+        .lacks("m.py");
+}
+
+#[test]
+fn baseline_survives_code_moving() {
+    let repo = Repo::without_hook();
+    let secret = key("sk_live_", 99);
+    repo.write("legacy/config.py", format!("KEY = '{secret}'\n"));
+    repo.keyward(&["scan"]).code_is(1);
+    let run = repo.keyward(&["baseline"]).ok();
+    run.contains("wrote 1 fingerprint");
+    let file = String::from_utf8(repo.read(".keyward-baseline.json")).unwrap();
+    assert!(
+        !file.contains(&secret[8..]),
+        "the baseline holds the secret: {file}"
+    );
+    repo.keyward(&["scan"]).code_is(0);
+    // The same key moved down the file is still baselined; the staged check too.
+    repo.write(
+        "legacy/config.py",
+        format!("import os\n\n\nKEY = '{secret}'\n"),
+    );
+    repo.keyward(&["scan"]).code_is(0);
+    repo.git(&["add", "legacy/config.py"]).ok();
+    repo.keyward(&["--staged"]).code_is(0);
+    // A new key is not.
+    let other = key("sk_live_", 99);
+    repo.write(
+        "legacy/config.py",
+        format!("KEY = '{secret}'\nNEW = '{other}'\n"),
+    );
+    repo.keyward(&["scan"])
+        .code_is(1)
+        .contains("legacy/config.py:2:8")
+        .no_leak(&other);
+    // The same key in another file is a new finding.
+    repo.write("elsewhere.py", format!("KEY = '{secret}'\n"));
+    repo.keyward(&["scan", "elsewhere.py"]).code_is(1);
+}
+
+#[test]
+fn gitleaksignore_entries_are_honoured() {
+    let repo = Repo::without_hook();
+    let secret = key("sk_live_", 99);
+    repo.write("conf/app.yml", format!("a: 1\nkey: {secret}\n"));
+    repo.keyward(&["scan"]).code_is(1);
+    repo.write(
+        ".gitleaksignore",
+        "# reviewed\nconf/app.yml:stripe-access-token:2\n",
+    );
+    repo.keyward(&["scan"]).code_is(0);
+    repo.write(".gitleaksignore", "conf/app.yml:stripe-access-token:7\n");
+    repo.keyward(&["scan"]).code_is(1);
+}
+
+#[test]
+fn gitleaks_config_is_imported_with_warnings() {
+    let repo = Repo::without_hook();
+    repo.write(
+        ".gitleaks.toml",
+        r#"
+title = "team config"
+
+[extend]
+useDefault = true
+
+[[rules]]
+id = "internal-token"
+description = "Internal service token"
+regex = '''int_tok_[A-Za-z0-9]{24}'''
+keywords = ["int_tok_"]
+tags = ["internal"]
+path = '''\.py$'''
+
+[allowlist]
+description = "fixtures"
+paths = ['''^fixtures/''']
+regexes = ['''int_tok_TESTTEST''']
+"#,
+    );
+    let token = format!("int_tok_{}", crate::util::base62(24));
+    staged_with(&repo, "svc.go", &format!("t := \"{token}\"\n"));
+    staged_with(
+        &repo,
+        "fixtures/x.go",
+        &format!("t := \"{}\"\n", key("sk_live_", 99)),
+    );
+    let run = repo.keyward(&["--config", ".gitleaks.toml"]).code_is(1);
+    run.contains("internal-token")
+        .contains("svc.go:1:7")
+        .contains("warning: gitleaks config: rule 'internal-token': path")
+        .lacks("fixtures/x.go")
+        .no_leak(&token);
+    // Built-ins stay on with useDefault = true.
+    staged_with(
+        &repo,
+        "pay.go",
+        &format!("k := \"{}\"\n", key("rk_live_", 24)),
+    );
+    repo.keyward(&["--config", ".gitleaks.toml"])
+        .code_is(1)
+        .contains("stripe-live-restricted-key");
+    // Without [extend], as in gitleaks, only the file's rules run, and keyward says so.
+    let text = String::from_utf8(repo.read(".gitleaks.toml")).unwrap();
+    repo.write(
+        ".gitleaks.toml",
+        text.replace("[extend]\nuseDefault = true\n", ""),
+    );
+    repo.keyward(&["--config", ".gitleaks.toml"])
+        .code_is(1)
+        .contains("only its own rules run")
+        .lacks("stripe-live-restricted-key");
+}
+
+#[test]
+fn public_example_keys_warn_but_never_block() {
+    let repo = Repo::without_hook();
+    let aws_id = ["AKIA", "IOSFODNN7", "EXAMPLE"].concat();
+    let stripe_doc = ["sk_test_", "4eC39HqLyjWDarjtT1zdp7dc"].concat();
+    staged_with(
+        &repo,
+        "docs.md",
+        &format!("aws_access_key_id = {aws_id}\nstripe.api_key = \"{stripe_doc}\"\n"),
+    );
+    repo.keyward(&[])
+        .code_is(0)
+        .contains("published documentation example")
+        .contains("docs.md:2:19");
+}
+
+#[test]
+fn rules_check_and_list() {
+    let repo = Repo::without_hook();
+    let out = repo.keyward(&["rules", "list"]).ok().stdout();
+    assert!(out.lines().count() >= 5, "{out}");
+    assert!(out.contains("stripe-live-secret-key"));
+    repo.keyward(&["rules", "check"])
+        .ok()
+        .contains("0 failures");
+    repo.write(
+        ".keyward.toml",
+        "[[rules]]\nid = \"bad-examples\"\ndescription = \"d\"\nkeywords = [\"tok_\"]\nregex = '(tok_[0-9]{8})'\nexamples = [{ input = 'tok_abcdefgh', secret = 'tok_abcdefgh' }]\n",
+    );
+    repo.keyward(&["rules", "check"])
+        .code_is(1)
+        .contains("FAIL bad-examples");
+}
