@@ -62,7 +62,7 @@ impl Error {
         match self {
             Error::NotARepository(_) => Some("run keyward from inside a git work tree, or set GIT_DIR"),
             Error::Git { .. } => Some(
-                "the commit is blocked because keyward could not check it; run `git fsck` and retry",
+                "keyward could not check, so this is blocked; fix the cause above (or skip all hooks once with --no-verify)",
             ),
             Error::Catalogue(_) => {
                 Some("this is a bug in keyward's built-in rules; please report it")

@@ -3,6 +3,8 @@
 //! type crosses the seam, and nothing here knows what a secret looks like.
 //! keyward only ever reads: no index, ref, object or lock file is written.
 
+mod cache_tree;
+
 use std::path::{Path, PathBuf};
 
 use git2::{Delta, DiffFindOptions, DiffOptions, Index, Oid, Repository, Sort};
@@ -171,12 +173,22 @@ impl Repo {
             }
             Err(e) => return Err(Error::git("cannot resolve HEAD", e)),
         };
-        let index = self.index()?;
         let mut opts = diff_options();
-        let mut diff = self
-            .repo
-            .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
-            .map_err(|e| Error::git("cannot diff HEAD against the index", e))?;
+        let mut diff = match self.cached_tree() {
+            Some(tree) => {
+                trace("staged changes from the index's cache-tree");
+                self.repo
+                    .diff_tree_to_tree(head_tree.as_ref(), Some(&tree), Some(&mut opts))
+                    .map_err(|e| Error::git("cannot diff HEAD against the staged tree", e))?
+            }
+            None => {
+                trace("staged changes from a full index diff");
+                let index = self.index()?;
+                self.repo
+                    .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
+                    .map_err(|e| Error::git("cannot diff HEAD against the index", e))?
+            }
+        };
         let mut find = DiffFindOptions::new();
         find.renames(true).copies(false).break_rewrites(false);
         diff.find_similar(Some(&mut find))
@@ -185,6 +197,15 @@ impl Repo {
             head_unborn,
             changes: changes(&diff),
         })
+    }
+
+    /// The tree git is about to commit, when the index records it (see
+    /// `cache_tree`) and the tree object exists.
+    fn cached_tree(&self) -> Option<git2::Tree<'_>> {
+        let bytes = std::fs::read(&self.index_path).ok()?;
+        let id = cache_tree::root_tree(&bytes, 20)?;
+        let oid = Oid::from_bytes(&id).ok()?;
+        self.repo.find_tree(oid).ok()
     }
 
     fn index(&self) -> Result<Index> {
@@ -482,6 +503,14 @@ pub fn added_lines(old: &[u8], new: &[u8]) -> Result<Vec<LineRange>> {
         }
     }
     Ok(ranges)
+}
+
+/// `KEYWARD_TRACE=1` says which way the staged diff was read: for tests and for
+/// anyone wondering why a commit is slow.
+fn trace(what: &str) {
+    if std::env::var_os("KEYWARD_TRACE").is_some() {
+        eprintln!("keyward: trace: {what}");
+    }
 }
 
 /// git resolves a relative `GIT_INDEX_FILE` against the directory it runs the hook

@@ -594,3 +594,54 @@ fn missing_binary_behind_the_hook_blocks() {
         .contains("keyward: error: the keyward binary is missing");
     assert!(repo.head().is_none());
 }
+
+#[test]
+fn the_hook_reads_the_staged_tree_from_the_cache_tree_when_git_wrote_one() {
+    let repo = Repo::new();
+    repo.write("src/a.rs", "fn a() {}\n");
+    repo.write("src/deep/b.rs", "fn b() {}\n");
+    repo.commit_unchecked("init");
+    let traced = |args: &[&str]| repo.run_in(&repo.root, "git", args, &[("KEYWARD_TRACE", "1")]);
+    // A plain commit and `commit -a`: git has written the tree it will commit.
+    repo.write("src/deep/b.rs", "fn b() { 1 }\n");
+    repo.git(&["add", "."]).ok();
+    traced(&["commit", "-q", "-m", "x"])
+        .ok()
+        .contains("from the index's cache-tree");
+    repo.write("src/deep/b.rs", "fn b() { 2 }\n");
+    traced(&["commit", "-q", "-am", "x"])
+        .ok()
+        .contains("from the index's cache-tree");
+    let secret = key("sk_live_", 99);
+    repo.write("src/deep/b.rs", format!("fn b() {{ \"{secret}\" }}\n"));
+    let head = repo.head();
+    let run = traced(&["commit", "-q", "-am", "x"]).contains("from the index's cache-tree");
+    blocked(&repo, head.clone(), run, &secret, "src/deep/b.rs:1:11");
+    // By hand after `git add`, the cache-tree is stale: the full diff is used.
+    repo.git(&["add", "."]).ok();
+    repo.run_in(&repo.root, KEYWARD, &[], &[("KEYWARD_TRACE", "1")])
+        .code_is(1)
+        .contains("from a full index diff");
+}
+
+#[test]
+fn index_version_4_and_split_index() {
+    for setup in [
+        &["update-index", "--index-version", "4"][..],
+        &["update-index", "--split-index"][..],
+    ] {
+        let repo = Repo::new();
+        repo.write("a/b/c.txt", "c\n");
+        repo.write("d.txt", "d\n");
+        repo.commit_unchecked("init");
+        repo.git(setup).ok();
+        repo.write("a/b/c.txt", "c\nmore\n");
+        repo.git(&["add", "."]).ok();
+        passed(repo.commit(&[]));
+        let secret = key("sk_live_", 99);
+        repo.write("a/b/c.txt", format!("c\nmore\n{secret}\n"));
+        repo.git(&["add", "."]).ok();
+        let head = repo.head();
+        blocked(&repo, head, repo.commit(&[]), &secret, "a/b/c.txt:3:1");
+    }
+}
