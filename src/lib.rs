@@ -18,6 +18,7 @@ pub mod config;
 pub mod error;
 pub mod finding;
 pub mod git;
+pub mod interrupt;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -4,6 +4,7 @@ use clap::Parser;
 use keyward::{cli::Cli, Outcome};
 
 fn main() -> ExitCode {
+    keyward::interrupt::install();
     let cli = Cli::parse();
     match keyward::run(&cli) {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -19,8 +19,9 @@ mod gitleaks;
 
 pub const FILE_NAME: &str = ".keyward.toml";
 
-/// Default size above which a file is named as not scanned instead of read.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
+/// Default size above which a file is named as not scanned instead of read. A
+/// check holds one blob in memory at a time, so this is also its memory bound.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 2 * 1024 * 1024 * 1024;
 
 /// Bounds on what a config may ask for, so a hostile one cannot make every
 /// commit slow or exhaust memory.

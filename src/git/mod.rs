@@ -81,6 +81,16 @@ pub struct Repo {
     index_path: PathBuf,
 }
 
+/// The bytes of a blob, borrowed from the repository that read it.
+pub struct BlobData<'r>(git2::Blob<'r>);
+
+impl std::ops::Deref for BlobData<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.0.content()
+    }
+}
+
 /// A repository's address, which can cross threads where a handle cannot.
 #[derive(Debug, Clone)]
 pub struct RepoLocation {
@@ -241,7 +251,9 @@ impl Repo {
         Ok(size as u64)
     }
 
-    pub fn read_blob(&self, id: ObjectId, path: &[u8]) -> Result<Vec<u8>> {
+    /// A blob's content, held where libgit2 inflated it (no copy: a blob's size
+    /// is the memory a check of it needs).
+    pub fn read_blob(&self, id: ObjectId, path: &[u8]) -> Result<BlobData<'_>> {
         let blob = self.repo.find_blob(id.0).map_err(|e| {
             Error::git(
                 format!(
@@ -252,7 +264,7 @@ impl Repo {
                 e,
             )
         })?;
-        Ok(blob.content().to_vec())
+        Ok(BlobData(blob))
     }
 
     /// The blob at `path` in a commit's tree, if there is one.

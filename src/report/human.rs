@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::idiom::load_from_env;
-use super::text::{printable_path, shell_word};
+use super::text::{printable_path, printable_text, shell_word};
 use super::{Color, Mode, Report};
 use crate::finding::{Finding, Location};
 
@@ -128,10 +128,11 @@ fn list(out: &mut String, findings: &[&Finding], report: &Report, paint: &Paint)
                 format!("{} (binary file, byte {offset})", printable_path(&f.path))
             }
         };
+        let description = printable_text(&rule.description);
         let what = if f.public_example {
-            format!("{} (a published documentation example)", rule.description)
+            format!("{description} (a published documentation example)")
         } else {
-            rule.description.clone()
+            description
         };
         let _ = writeln!(
             out,
@@ -262,7 +263,7 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
             .env_var
             .as_deref()
             .unwrap_or(DEFAULT_ENV_VAR);
-        let line = load_from_env(&printable_path(&f.path), var);
+        let line = load_from_env(&printable_path(&f.path), &printable_text(var));
         if !shown.contains(&line) {
             let _ = writeln!(out, "       {line}");
             shown.push(line);
@@ -286,6 +287,7 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
         } else {
             spec.remediation.trim().to_string()
         };
+        let text = printable_text(&text.split_whitespace().collect::<Vec<_>>().join(" "));
         let first = format!("     [{}] ", spec.id);
         let _ = writeln!(out, "{}", wrap(&text, &first, "       "));
     }

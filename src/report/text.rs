@@ -17,6 +17,12 @@ pub fn printable_path(path: &[u8]) -> String {
     out
 }
 
+/// Text from a configuration file (rule descriptions, remediation): a committed
+/// config is untrusted, so its control characters are escaped like a path's.
+pub fn printable_text(text: &str) -> String {
+    printable_path(text.as_bytes())
+}
+
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }

@@ -129,7 +129,7 @@ fn scan_commit(repo: &Repo, id: ObjectId, checker: &Checker) -> Result<Checked> 
         };
         let mut checked = checker.check(&change.path, &new, against)?;
         if !other_blobs.is_empty() && !checked.findings.is_empty() {
-            let others: Vec<Vec<u8>> = other_blobs
+            let others: Vec<crate::git::BlobData> = other_blobs
                 .iter()
                 .map(|b| repo.read_blob(*b, &change.path))
                 .collect::<Result<_>>()?;

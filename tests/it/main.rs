@@ -6,6 +6,8 @@ mod util;
 mod config;
 mod formats;
 mod framework;
+mod hardening;
+mod heavy;
 mod hook;
 mod install;
 mod modes;
