@@ -41,6 +41,14 @@ impl<'a> Against<'a> {
     }
 }
 
+/// What one blob holds, independent of where it appears.
+#[derive(Debug, Default)]
+pub struct BlobScan {
+    pub matches: Vec<Match>,
+    binary: bool,
+    utf16: bool,
+}
+
 /// A file keyward did not read, and why: always reported, never silent.
 #[derive(Debug, Clone)]
 pub struct NotScanned {
@@ -163,6 +171,65 @@ impl Checker {
             }
         }
         Ok(out)
+    }
+
+    /// Scans a blob on its own, before knowing every path it appears at: the
+    /// first half of a history check, done once per distinct blob.
+    pub fn scan_blob(&self, content: &[u8]) -> Result<BlobScan> {
+        let mut matches = Vec::new();
+        match decode_utf16(content) {
+            Some(text) => {
+                self.scanner.scan_at(None, text.as_bytes(), &mut matches)?;
+                Ok(BlobScan {
+                    matches,
+                    binary: false,
+                    utf16: true,
+                })
+            }
+            None => {
+                self.scanner.scan_at(None, content, &mut matches)?;
+                Ok(BlobScan {
+                    matches,
+                    binary: is_binary(content),
+                    utf16: false,
+                })
+            }
+        }
+    }
+
+    /// The second half: the findings of a scanned blob where it appears at `path`,
+    /// leaving out secrets that `previous` versions (its parent's version, other
+    /// parents of a merge) already held.
+    pub fn place_blob(&self, path: &[u8], scan: &BlobScan, previous: &[&[u8]]) -> Checked {
+        let mut out = Checked::default();
+        if self.allowlist.path_allowed(path) {
+            return out;
+        }
+        let decoded: Vec<String> = if scan.utf16 {
+            previous.iter().filter_map(|p| decode_utf16(p)).collect()
+        } else {
+            Vec::new()
+        };
+        for m in &scan.matches {
+            if !self.scanner.applies(m.rule, Some(path)) {
+                continue;
+            }
+            let secret = m.secret.expose();
+            let held = |old: &[u8]| memchr::memmem::find(old, secret).is_some();
+            if previous.iter().any(|p| held(p)) || decoded.iter().any(|p| held(p.as_bytes())) {
+                continue;
+            }
+            let location = if scan.binary {
+                Location::Binary { offset: m.offset }
+            } else {
+                Location::Text {
+                    line: m.line,
+                    column: m.column,
+                }
+            };
+            self.keep(path, m.clone(), location, &mut out);
+        }
+        out
     }
 
     fn place(&self, path: &[u8], matches: Vec<Match>, line_offset: usize, out: &mut Checked) {

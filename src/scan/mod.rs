@@ -123,15 +123,26 @@ impl Scanner {
         &self.catalogue
     }
 
-    fn applies(&self, rule: usize, path: &[u8]) -> bool {
-        match &self.paths[rule] {
-            None => true,
-            Some(set) => set.is_match(std::path::Path::new(std::ffi::OsStr::from_bytes(path))),
+    /// Whether a rule applies at `path` (its `paths` globs); `None` stands for
+    /// content not yet tied to one path, which every rule applies to.
+    pub fn applies(&self, rule: usize, path: Option<&[u8]>) -> bool {
+        match (&self.paths[rule], path) {
+            (None, _) | (_, None) => true,
+            (Some(set), Some(path)) => {
+                set.is_match(std::path::Path::new(std::ffi::OsStr::from_bytes(path)))
+            }
         }
     }
 
     /// Scans one input found at `path`, appending matches in order of offset.
     pub fn scan(&self, path: &[u8], input: &[u8], out: &mut Vec<Match>) -> Result<()> {
+        self.scan_at(Some(path), input, out)
+    }
+
+    /// Like `scan`, for content found at `path`, or at no path in particular
+    /// (a blob that may appear at several): then every rule runs, and the caller
+    /// checks `applies` per path.
+    pub fn scan_at(&self, path: Option<&[u8]>, input: &[u8], out: &mut Vec<Match>) -> Result<()> {
         let first = out.len();
         let mut lines = LineCursor::new(input);
         // The line each rule last ran on: hits arrive in order of their end offset,

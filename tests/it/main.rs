@@ -10,6 +10,6 @@ mod hardening;
 mod heavy;
 mod hook;
 mod install;
-mod properties;
 mod modes;
+mod properties;
 mod rules;
