@@ -244,3 +244,67 @@ fn commit_msg_hook_blocks_a_key_in_the_message() {
     repo.keyward(&["commit-msg", msg.to_str().unwrap()])
         .code_is(0);
 }
+
+#[test]
+fn history_attributes_keys_in_merges_to_the_commit_that_added_them() {
+    let repo = Repo::without_hook();
+    repo.write("base.txt", "base\n");
+    repo.commit_unchecked("base");
+    repo.git(&["checkout", "-q", "-b", "branch"]).ok();
+    let on_branch = key("sk_live_", 99);
+    repo.write("branch.txt", format!("{on_branch}\n"));
+    repo.commit_unchecked("branch adds a key");
+    let branch_commit = repo.head().unwrap();
+    repo.git(&["checkout", "-q", "main"]).ok();
+    repo.write("main.txt", "main\n");
+    repo.commit_unchecked("main moves on");
+    repo.git(&["merge", "-q", "--no-ff", "--no-edit", "branch"]).ok();
+    let doc: serde_json::Value =
+        serde_json::from_str(&repo.keyward(&["history", "--format", "json"]).code_is(1).stdout()).unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{doc:#}");
+    assert_eq!(findings[0]["commit"]["id"], branch_commit.as_str());
+
+    // An "evil" merge that adds a key of its own is reported at the merge.
+    repo.git(&["checkout", "-q", "-b", "b2", "HEAD~1"]).ok();
+    repo.write("b2.txt", "b2\n");
+    repo.commit_unchecked("b2");
+    repo.git(&["checkout", "-q", "main"]).ok();
+    repo.git(&["merge", "-q", "--no-ff", "--no-commit", "b2"]).ok();
+    let evil = key("rk_live_", 99);
+    repo.write("main.txt", format!("main\n{evil}\n"));
+    repo.git(&["add", "."]).ok();
+    repo.git(&["commit", "-q", "--no-verify", "--no-edit"]).ok();
+    let merge = repo.head().unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&repo.keyward(&["history", "--format", "json"]).code_is(1).stdout()).unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 2, "{doc:#}");
+    assert!(findings.iter().any(|f| f["commit"]["id"] == merge.as_str() && f["path"] == "main.txt"));
+}
+
+#[test]
+fn pre_push_under_the_pre_commit_framework_reads_the_range_from_the_environment() {
+    let (repo, _remote) = with_remote(&[]);
+    let pushed = repo.head().unwrap();
+    let secret = key("sk_live_", 99);
+    repo.write("k.txt", format!("{secret}\n"));
+    repo.commit_unchecked("key");
+    repo.write("k.txt", "gone\n");
+    repo.commit_unchecked("gone");
+    let tip = repo.head().unwrap();
+    let run = repo.run_in(
+        &repo.root,
+        crate::util::KEYWARD,
+        &["pre-push", "origin"],
+        &[("PRE_COMMIT_FROM_REF", &pushed), ("PRE_COMMIT_TO_REF", &tip), ("PRE_COMMIT_REMOTE_NAME", "origin")],
+    );
+    run.code_is(1).contains("k.txt:1:1").no_leak(&secret);
+    repo.run_in(
+        &repo.root,
+        crate::util::KEYWARD,
+        &["pre-push", "origin"],
+        &[("PRE_COMMIT_FROM_REF", &tip), ("PRE_COMMIT_TO_REF", &tip)],
+    )
+    .code_is(0);
+}
