@@ -81,7 +81,9 @@ mod tests {
     #[test]
     fn redaction_keeps_prefix_and_last_four_only() {
         // Assembled at run time so keyward's own scan of this file stays quiet.
-        let raw = ["sk_live_", "4fQ9zKp2LmN8xR7tY3wE5vB1Ab3d"].concat().into_bytes();
+        let raw = ["sk_live_", "4fQ9zKp2LmN8xR7tY3wE5vB1Ab3d"]
+            .concat()
+            .into_bytes();
         let s = Secret::new(raw, 8);
         assert_eq!(s.redacted(), "sk_live_…Ab3d");
         assert_eq!(format!("{s:?}"), "Secret(sk_live_…Ab3d)");

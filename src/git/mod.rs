@@ -3,7 +3,8 @@
 //! type crosses the seam, and nothing here knows what a secret looks like.
 //! keyward only ever reads: no index, ref, object or lock file is written.
 
-mod cache_tree;
+mod index_file;
+mod walk;
 
 use std::path::{Path, PathBuf};
 
@@ -119,6 +120,10 @@ impl Repo {
     /// subdirectory or a linked worktree, and `GIT_INDEX_FILE` names the index (git
     /// points it at a temporary index for `commit -a` and `commit <paths>`).
     pub fn open_from_env() -> Result<Repo> {
+        // keyward only reads, and git itself does not re-hash objects it reads:
+        // checking every object's SHA-1 on the way in was a third of the cost of
+        // reading a staged change.
+        git2::opts::strict_hash_verification(false);
         let repo = Repository::open_from_env()
             .map_err(|e| Error::NotARepository(e.message().to_string()))?;
         let index_path = match std::env::var_os("GIT_INDEX_FILE") {
@@ -126,6 +131,19 @@ impl Repo {
             _ => repo.path().join("index"),
         };
         Ok(Repo { repo, index_path })
+    }
+
+    /// Opens the repository at `path` (its work tree or git directory).
+    pub fn open(path: &Path) -> Result<Repo> {
+        let repo =
+            Repository::open(path).map_err(|e| Error::NotARepository(e.message().to_string()))?;
+        let index_path = repo.path().join("index");
+        Ok(Repo { repo, index_path })
+    }
+
+    /// HEAD's tree, for comparing the two ways of reading staged changes.
+    pub fn head_tree(&self) -> Option<git2::Tree<'_>> {
+        self.repo.head().ok()?.peel_to_tree().ok()
     }
 
     /// Where to open this repository again from another thread (libgit2
@@ -183,22 +201,29 @@ impl Repo {
             }
             Err(e) => return Err(Error::git("cannot resolve HEAD", e)),
         };
+        if let Some(changes) = self.staged_from_index_file(head_tree.as_ref())? {
+            return Ok(Staged {
+                head_unborn,
+                changes,
+            });
+        }
+        self.staged_full_diff(head_tree.as_ref(), head_unborn)
+    }
+
+    /// The staged changes as libgit2's full index diff sees them, with rename
+    /// detection by similarity. Public so tests can hold the index-file walk to it.
+    pub fn staged_full_diff(
+        &self,
+        head_tree: Option<&git2::Tree>,
+        head_unborn: bool,
+    ) -> Result<Staged> {
+        trace("staged changes from a full index diff");
+        let index = self.index()?;
         let mut opts = diff_options();
-        let mut diff = match self.cached_tree() {
-            Some(tree) => {
-                trace("staged changes from the index's cache-tree");
-                self.repo
-                    .diff_tree_to_tree(head_tree.as_ref(), Some(&tree), Some(&mut opts))
-                    .map_err(|e| Error::git("cannot diff HEAD against the staged tree", e))?
-            }
-            None => {
-                trace("staged changes from a full index diff");
-                let index = self.index()?;
-                self.repo
-                    .diff_tree_to_index(head_tree.as_ref(), Some(&index), Some(&mut opts))
-                    .map_err(|e| Error::git("cannot diff HEAD against the index", e))?
-            }
-        };
+        let mut diff = self
+            .repo
+            .diff_tree_to_index(head_tree, Some(&index), Some(&mut opts))
+            .map_err(|e| Error::git("cannot diff HEAD against the index", e))?;
         let mut find = DiffFindOptions::new();
         find.renames(true).copies(false).break_rewrites(false);
         diff.find_similar(Some(&mut find))
@@ -209,13 +234,43 @@ impl Repo {
         })
     }
 
-    /// The tree git is about to commit, when the index records it (see
-    /// `cache_tree`) and the tree object exists.
-    fn cached_tree(&self) -> Option<git2::Tree<'_>> {
-        let bytes = std::fs::read(&self.index_path).ok()?;
-        let id = cache_tree::root_tree(&bytes, 20)?;
-        let oid = Oid::from_bytes(&id).ok()?;
-        self.repo.find_tree(oid).ok()
+    /// The staged changes from the index file and its cache-tree (see
+    /// `index_file`), or `None` where libgit2's full diff must decide: an index it
+    /// cannot parse, conflicts, or files both added and deleted that are not exact
+    /// renames (rename detection by similarity is libgit2's).
+    pub fn staged_from_index_file(&self, head: Option<&git2::Tree>) -> Result<Option<Vec<Change>>> {
+        let Ok(bytes) = std::fs::read(&self.index_path) else {
+            return Ok(None);
+        };
+        let Some(index) = index_file::parse(&bytes, 20) else {
+            return Ok(None);
+        };
+        if index.entries.iter().any(|e| e.stage != 0) {
+            return Ok(None);
+        }
+        if index.split {
+            // The entries here are only part of the index, but a valid root in the
+            // cache-tree (as at pre-commit time) is the whole staged tree.
+            let Some(root) = index.cache.get(&b""[..]).and_then(|c| c.id) else {
+                return Ok(None);
+            };
+            let Ok(tree) = Oid::from_bytes(root).and_then(|id| self.repo.find_tree(id)) else {
+                return Ok(None);
+            };
+            trace("staged changes from the split index's cache-tree");
+            let walked = walk::tree_against_tree(&self.repo, head, &tree)?;
+            return walked.into_changes(&self.repo);
+        }
+        let walked = walk::index_against_tree(&self.repo, &index, head)?;
+        let skipped = walked.skipped_entries;
+        let Some(changes) = walked.into_changes(&self.repo)? else {
+            return Ok(None);
+        };
+        trace(&format!(
+            "staged changes from the index file: {skipped} of {} entries skipped by the cache-tree",
+            index.entries.len()
+        ));
+        Ok(Some(changes))
     }
 
     fn index(&self) -> Result<Index> {
@@ -421,7 +476,8 @@ impl Repo {
     }
 
     /// What a commit added against its first parent, by comparing trees: subtrees
-    /// with equal ids are skipped without being read, and no patch text is made.
+    /// with equal ids are skipped without being read, no patch text is made, and a
+    /// file that only moved adds nothing.
     pub fn commit_changes(&self, id: ObjectId) -> Result<CommitChanges> {
         let commit = self
             .repo
@@ -439,17 +495,14 @@ impl Repo {
             ),
             Err(_) => None,
         };
-        let mut opts = diff_options();
-        let diff = self
-            .repo
-            .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut opts))
-            .map_err(|e| Error::git(format!("cannot diff commit {}", id.0), e))?;
+        let changes = walk::tree_against_tree(&self.repo, parent_tree.as_ref(), &tree)?
+            .into_changes_lenient(&self.repo)?;
         Ok(CommitChanges {
             info: CommitInfo {
                 id: id.0.to_string(),
                 time: commit.time().seconds(),
             },
-            changes: changes(&diff),
+            changes,
             other_parents: commit.parent_ids().skip(1).map(ObjectId).collect(),
         })
     }

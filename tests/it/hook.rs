@@ -596,32 +596,51 @@ fn missing_binary_behind_the_hook_blocks() {
 }
 
 #[test]
-fn the_hook_reads_the_staged_tree_from_the_cache_tree_when_git_wrote_one() {
+fn the_cache_tree_spares_reading_unchanged_directories() {
     let repo = Repo::new();
     repo.write("src/a.rs", "fn a() {}\n");
     repo.write("src/deep/b.rs", "fn b() {}\n");
+    repo.write("docs/x.md", "x\n");
+    repo.write("lib/y.rs", "y\n");
     repo.commit_unchecked("init");
     let traced = |args: &[&str]| repo.run_in(&repo.root, "git", args, &[("KEYWARD_TRACE", "1")]);
-    // A plain commit and `commit -a`: git has written the tree it will commit.
+    // A plain commit and `commit -a`: git has written the tree it will commit, so
+    // docs/, lib/ and src/a.rs are passed over.
     repo.write("src/deep/b.rs", "fn b() { 1 }\n");
     repo.git(&["add", "."]).ok();
     traced(&["commit", "-q", "-m", "x"])
         .ok()
-        .contains("from the index's cache-tree");
+        .contains("2 of 4 entries skipped by the cache-tree");
     repo.write("src/deep/b.rs", "fn b() { 2 }\n");
     traced(&["commit", "-q", "-am", "x"])
         .ok()
-        .contains("from the index's cache-tree");
+        .contains("2 of 4 entries skipped by the cache-tree");
     let secret = key("sk_live_", 99);
     repo.write("src/deep/b.rs", format!("fn b() {{ \"{secret}\" }}\n"));
     let head = repo.head();
-    let run = traced(&["commit", "-q", "-am", "x"]).contains("from the index's cache-tree");
-    blocked(&repo, head.clone(), run, &secret, "src/deep/b.rs:1:11");
-    // By hand after `git add`, the cache-tree is stale: the full diff is used.
-    repo.git(&["add", "."]).ok();
+    let run = traced(&["commit", "-q", "-am", "x"]).contains("entries skipped by the cache-tree");
+    blocked(&repo, head, run, &secret, "src/deep/b.rs:1:11");
+    // By hand after `git add`, the cache-tree is stale only where the change is.
+    // (A path, not `.`: files written within the index's own second are racily
+    // clean, and `git add .` would then invalidate every directory.)
+    repo.git(&["add", "src/deep/b.rs"]).ok();
     repo.run_in(&repo.root, KEYWARD, &[], &[("KEYWARD_TRACE", "1")])
         .code_is(1)
+        .contains("2 of 4 entries skipped by the cache-tree");
+    // A rename with edits goes to libgit2's similarity detection.
+    repo.git(&["reset", "-q", "--hard"]).ok();
+    repo.git(&["mv", "src/a.rs", "src/moved.rs"]).ok();
+    repo.write("src/moved.rs", "fn a() {}\nfn more() {}\n");
+    repo.git(&["add", "."]).ok();
+    repo.run_in(&repo.root, KEYWARD, &[], &[("KEYWARD_TRACE", "1")])
+        .code_is(0)
         .contains("from a full index diff");
+    // A pure move is paired without it, and adds nothing.
+    repo.git(&["reset", "-q", "--hard"]).ok();
+    repo.git(&["mv", "lib", "lib2"]).ok();
+    repo.run_in(&repo.root, KEYWARD, &[], &[("KEYWARD_TRACE", "1")])
+        .code_is(0)
+        .contains("from the index file");
 }
 
 #[test]

@@ -13,3 +13,4 @@ mod install;
 mod modes;
 mod properties;
 mod rules;
+mod staged_walk;

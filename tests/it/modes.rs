@@ -258,9 +258,15 @@ fn history_attributes_keys_in_merges_to_the_commit_that_added_them() {
     repo.git(&["checkout", "-q", "main"]).ok();
     repo.write("main.txt", "main\n");
     repo.commit_unchecked("main moves on");
-    repo.git(&["merge", "-q", "--no-ff", "--no-edit", "branch"]).ok();
-    let doc: serde_json::Value =
-        serde_json::from_str(&repo.keyward(&["history", "--format", "json"]).code_is(1).stdout()).unwrap();
+    repo.git(&["merge", "-q", "--no-ff", "--no-edit", "branch"])
+        .ok();
+    let doc: serde_json::Value = serde_json::from_str(
+        &repo
+            .keyward(&["history", "--format", "json"])
+            .code_is(1)
+            .stdout(),
+    )
+    .unwrap();
     let findings = doc["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{doc:#}");
     assert_eq!(findings[0]["commit"]["id"], branch_commit.as_str());
@@ -270,17 +276,25 @@ fn history_attributes_keys_in_merges_to_the_commit_that_added_them() {
     repo.write("b2.txt", "b2\n");
     repo.commit_unchecked("b2");
     repo.git(&["checkout", "-q", "main"]).ok();
-    repo.git(&["merge", "-q", "--no-ff", "--no-commit", "b2"]).ok();
+    repo.git(&["merge", "-q", "--no-ff", "--no-commit", "b2"])
+        .ok();
     let evil = key("rk_live_", 99);
     repo.write("main.txt", format!("main\n{evil}\n"));
     repo.git(&["add", "."]).ok();
     repo.git(&["commit", "-q", "--no-verify", "--no-edit"]).ok();
     let merge = repo.head().unwrap();
-    let doc: serde_json::Value =
-        serde_json::from_str(&repo.keyward(&["history", "--format", "json"]).code_is(1).stdout()).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(
+        &repo
+            .keyward(&["history", "--format", "json"])
+            .code_is(1)
+            .stdout(),
+    )
+    .unwrap();
     let findings = doc["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 2, "{doc:#}");
-    assert!(findings.iter().any(|f| f["commit"]["id"] == merge.as_str() && f["path"] == "main.txt"));
+    assert!(findings
+        .iter()
+        .any(|f| f["commit"]["id"] == merge.as_str() && f["path"] == "main.txt"));
 }
 
 #[test]
@@ -297,7 +311,11 @@ fn pre_push_under_the_pre_commit_framework_reads_the_range_from_the_environment(
         &repo.root,
         crate::util::KEYWARD,
         &["pre-push", "origin"],
-        &[("PRE_COMMIT_FROM_REF", &pushed), ("PRE_COMMIT_TO_REF", &tip), ("PRE_COMMIT_REMOTE_NAME", "origin")],
+        &[
+            ("PRE_COMMIT_FROM_REF", &pushed),
+            ("PRE_COMMIT_TO_REF", &tip),
+            ("PRE_COMMIT_REMOTE_NAME", "origin"),
+        ],
     );
     run.code_is(1).contains("k.txt:1:1").no_leak(&secret);
     repo.run_in(

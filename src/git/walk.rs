@@ -1,0 +1,255 @@
+//! Tree comparisons that skip what has not changed: the index against HEAD's tree
+//! guided by the cache-tree, and one tree against another by subtree ids. Only
+//! the directories on the way to a change are read.
+
+use std::collections::HashSet;
+
+use git2::{ObjectType, Oid, Repository, Tree};
+
+use super::index_file::IndexFile;
+use super::{Change, ChangeKind, ObjectId};
+use crate::error::{Error, Result};
+
+const GITLINK: u32 = 0o160000;
+const SYMLINK: u32 = 0o120000;
+const TYPE_MASK: u32 = 0o170000;
+
+#[derive(Default)]
+pub struct Walked {
+    pub changes: Vec<Change>,
+    /// Blobs and trees the new side no longer has, for pairing exact renames.
+    deleted_blobs: Vec<Oid>,
+    deleted_trees: Vec<Oid>,
+    /// Index entries passed over because their directory's cache-tree id matched.
+    pub skipped_entries: usize,
+}
+
+impl Walked {
+    /// The changes, with a file that only moved (an added blob identical to a
+    /// deleted one) left out: it adds nothing. `None` when files were both added
+    /// and deleted otherwise: a rename with edits, for similarity detection.
+    pub fn into_changes(self, repo: &Repository) -> Result<Option<Vec<Change>>> {
+        let (changes, unmatched_deletions) = self.pair_renames(repo)?;
+        let unmatched_additions = changes.iter().any(|c| c.kind == ChangeKind::Added);
+        Ok((!(unmatched_additions && unmatched_deletions)).then_some(changes))
+    }
+
+    /// For history: exact renames left out, anything else kept as it is.
+    pub fn into_changes_lenient(self, repo: &Repository) -> Result<Vec<Change>> {
+        Ok(self.pair_renames(repo)?.0)
+    }
+
+    fn pair_renames(mut self, repo: &Repository) -> Result<(Vec<Change>, bool)> {
+        let has_additions = self.changes.iter().any(|c| c.kind == ChangeKind::Added);
+        if !has_additions || (self.deleted_blobs.is_empty() && self.deleted_trees.is_empty()) {
+            let deleted = !self.deleted_blobs.is_empty() || !self.deleted_trees.is_empty();
+            return Ok((self.changes, deleted));
+        }
+        let mut deleted: HashSet<Oid> = self.deleted_blobs.iter().copied().collect();
+        let mut stack = std::mem::take(&mut self.deleted_trees);
+        while let Some(id) = stack.pop() {
+            let tree = find_tree(repo, id)?;
+            for e in tree.iter() {
+                match e.kind() {
+                    Some(ObjectType::Tree) => stack.push(e.id()),
+                    Some(ObjectType::Blob) => {
+                        deleted.insert(e.id());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut used = HashSet::new();
+        self.changes.retain(|c| {
+            let moved = c.kind == ChangeKind::Added && deleted.contains(&c.new.0);
+            if moved {
+                used.insert(c.new.0);
+            }
+            !moved
+        });
+        let unmatched = deleted.iter().any(|d| !used.contains(d));
+        Ok((self.changes, unmatched))
+    }
+}
+
+fn find_tree(repo: &Repository, id: Oid) -> Result<Tree<'_>> {
+    repo.find_tree(id)
+        .map_err(|e| Error::git(format!("cannot read tree {id}"), e))
+}
+
+fn join(prefix: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(prefix.len() + name.len());
+    p.extend_from_slice(prefix);
+    p.extend_from_slice(name);
+    p
+}
+
+/// How a new blob at a path relates to what the old side had there.
+fn classify(path: Vec<u8>, new: Oid, new_mode: u32, old: Option<(Oid, u32)>) -> Option<Change> {
+    let blob_like = |m: u32| m & TYPE_MASK == 0o100000 || m & TYPE_MASK == SYMLINK;
+    let (kind, old) = match old {
+        Some((id, mode)) if id == new && mode == new_mode => return None,
+        Some((id, mode)) if blob_like(mode) && (mode & TYPE_MASK) == (new_mode & TYPE_MASK) => {
+            (ChangeKind::Modified, Some(ObjectId(id)))
+        }
+        Some((_, mode)) if blob_like(mode) => (ChangeKind::TypeChanged, None),
+        _ => (ChangeKind::Added, None),
+    };
+    Some(Change {
+        path,
+        old_path: None,
+        kind,
+        new: ObjectId(new),
+        old,
+    })
+}
+
+/// The index against HEAD's tree (`None`: an unborn branch).
+pub fn index_against_tree(
+    repo: &Repository,
+    index: &IndexFile,
+    head: Option<&Tree>,
+) -> Result<Walked> {
+    let mut out = Walked::default();
+    index_dir(
+        repo,
+        index,
+        b"",
+        head.cloned(),
+        0,
+        index.entries.len(),
+        &mut out,
+    )?;
+    Ok(out)
+}
+
+fn index_dir<'r>(
+    repo: &'r Repository,
+    index: &IndexFile,
+    prefix: &[u8],
+    head: Option<Tree<'r>>,
+    lo: usize,
+    hi: usize,
+    out: &mut Walked,
+) -> Result<()> {
+    let key = prefix.strip_suffix(b"/").unwrap_or(prefix);
+    if let (Some(cached), Some(head)) = (index.cache.get(key), &head) {
+        if cached.id == Some(head.id().as_bytes()) && cached.entries == hi - lo {
+            out.skipped_entries += hi - lo;
+            return Ok(());
+        }
+    }
+    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    let mut k = lo;
+    while k < hi {
+        let entry = &index.entries[k];
+        let rest = &entry.path[prefix.len()..];
+        match memchr::memchr(b'/', rest) {
+            None => {
+                k += 1;
+                if head.is_some() {
+                    seen.insert(rest.to_vec());
+                }
+                if entry.mode & TYPE_MASK == GITLINK {
+                    continue;
+                }
+                let id = Oid::from_bytes(entry.id)
+                    .map_err(|e| Error::git("bad object id in the index", e))?;
+                let old = head
+                    .as_ref()
+                    .and_then(|h| h.get_name_bytes(rest))
+                    .filter(|e| e.kind() != Some(ObjectType::Tree))
+                    .map(|e| (e.id(), e.filemode() as u32));
+                if let Some(change) = classify(entry.path.to_vec(), id, entry.mode, old) {
+                    out.changes.push(change);
+                }
+            }
+            Some(slash) => {
+                let name = &rest[..slash];
+                let sub = join(prefix, &rest[..=slash]);
+                let end = k + index.entries[k..hi].partition_point(|e| e.path.starts_with(&sub));
+                if head.is_some() {
+                    seen.insert(name.to_vec());
+                }
+                let sub_head = match head.as_ref().and_then(|h| h.get_name_bytes(name)) {
+                    Some(e) if e.kind() == Some(ObjectType::Tree) => Some(find_tree(repo, e.id())?),
+                    _ => None,
+                };
+                index_dir(repo, index, &sub, sub_head, k, end, out)?;
+                k = end;
+            }
+        }
+    }
+    if let Some(head) = head {
+        for e in head.iter() {
+            if !seen.contains(e.name_bytes()) {
+                record_deletion(&e, out);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn record_deletion(e: &git2::TreeEntry, out: &mut Walked) {
+    match e.kind() {
+        Some(ObjectType::Blob) => out.deleted_blobs.push(e.id()),
+        Some(ObjectType::Tree) => out.deleted_trees.push(e.id()),
+        _ => {}
+    }
+}
+
+/// One tree against another (`None`: the empty tree), skipping equal subtrees.
+pub fn tree_against_tree(repo: &Repository, old: Option<&Tree>, new: &Tree) -> Result<Walked> {
+    let mut out = Walked::default();
+    tree_dir(repo, b"", old.cloned(), new.clone(), &mut out)?;
+    Ok(out)
+}
+
+fn tree_dir<'r>(
+    repo: &'r Repository,
+    prefix: &[u8],
+    old: Option<Tree<'r>>,
+    new: Tree<'r>,
+    out: &mut Walked,
+) -> Result<()> {
+    if old.as_ref().is_some_and(|o| o.id() == new.id()) {
+        return Ok(());
+    }
+    for e in new.iter() {
+        let name = e.name_bytes();
+        let before = old.as_ref().and_then(|o| o.get_name_bytes(name));
+        match e.kind() {
+            Some(ObjectType::Tree) => {
+                if before.as_ref().is_some_and(|b| b.id() == e.id()) {
+                    continue;
+                }
+                let sub_old = match before {
+                    Some(b) if b.kind() == Some(ObjectType::Tree) => Some(find_tree(repo, b.id())?),
+                    _ => None,
+                };
+                let mut sub = join(prefix, name);
+                sub.push(b'/');
+                tree_dir(repo, &sub, sub_old, find_tree(repo, e.id())?, out)?;
+            }
+            Some(ObjectType::Blob) => {
+                let before = before
+                    .filter(|b| b.kind() != Some(ObjectType::Tree))
+                    .map(|b| (b.id(), b.filemode() as u32));
+                if let Some(change) =
+                    classify(join(prefix, name), e.id(), e.filemode() as u32, before)
+                {
+                    out.changes.push(change);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(old) = old {
+        for e in old.iter() {
+            if new.get_name_bytes(e.name_bytes()).is_none() {
+                record_deletion(&e, out);
+            }
+        }
+    }
+    Ok(())
+}
