@@ -224,6 +224,8 @@ fn convert_rule(rule: GRule, warnings: &mut Vec<String>) -> Option<RuleSpec> {
         multiline: false,
         paths: Vec::new(),
         stopwords,
+        allow: Vec::new(),
+        placeholder_filter: true,
         examples: Vec::new(),
         negative_examples: Vec::new(),
     })

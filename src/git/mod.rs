@@ -572,7 +572,7 @@ pub fn added_lines(old: &[u8], new: &[u8]) -> Result<Vec<LineRange>> {
 
 /// `KEYWARD_TRACE=1` says which way the staged diff was read: for tests and for
 /// anyone wondering why a commit is slow.
-fn trace(what: &str) {
+pub fn trace(what: &str) {
     if std::env::var_os("KEYWARD_TRACE").is_some() {
         eprintln!("keyward: trace: {what}");
     }

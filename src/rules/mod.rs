@@ -81,6 +81,14 @@ pub struct RuleSpec {
     /// Words that, inside a secret (ignoring ASCII case), mark it as not one.
     #[serde(default)]
     pub stopwords: Vec<String>,
+    /// Whether the generic placeholder filter applies (runs of one character,
+    /// `example`, ...). Off for key blocks, whose base64 of binary structures
+    /// holds long runs of `A` by nature; their entropy floor does that job.
+    #[serde(default = "yes")]
+    pub placeholder_filter: bool,
+    /// Regexes over the secret that mark it as not one (hashes, UUIDs).
+    #[serde(default)]
+    pub allow: Vec<String>,
     #[serde(default)]
     pub examples: Vec<Example>,
     #[serde(default)]
@@ -89,6 +97,10 @@ pub struct RuleSpec {
 
 fn default_group() -> usize {
     1
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A key published in a provider's documentation: matching it is worth a warning
@@ -188,6 +200,9 @@ impl Rule {
         }
         if spec.keywords.iter().any(|k| k.len() < 3) {
             return Err(self.fail("keywords must be 3 or more characters long"));
+        }
+        if spec.keywords.iter().any(|k| k.contains('\n')) {
+            return Err(self.fail("keywords cannot span lines"));
         }
         if let Some(e) = spec.min_entropy {
             if !(0.0..=8.0).contains(&e) {

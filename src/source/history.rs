@@ -10,14 +10,14 @@
 //! worker with its own repository handle.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::io::IsTerminal;
 use std::sync::Mutex;
 
+use super::parallel;
 use crate::check::{BlobScan, Checked, Checker};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::finding::CommitInfo;
-use crate::git::{ObjectId, Repo, RepoLocation};
+use crate::git::{ObjectId, Repo};
 
 /// One blob a commit introduced at a path.
 struct Intro {
@@ -36,9 +36,11 @@ pub fn scan(
 ) -> Result<Checked> {
     let location = repo.location();
     let show = progress && std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
 
     // Pass 1: what each commit introduced.
     let per_commit = parallel(
+        repo,
         &location,
         commits.len(),
         show.then_some("commits"),
@@ -73,14 +75,27 @@ pub fn scan(
         intros.extend(list);
     }
 
+    crate::git::trace(&format!(
+        "history pass 1: {} commits, {} introductions in {:?}",
+        commits.len(),
+        intros.len(),
+        started.elapsed()
+    ));
+
     // Pass 2: every distinct blob, once.
-    let mut first_path: HashMap<ObjectId, usize> = HashMap::new();
-    for (n, intro) in intros.iter().enumerate() {
-        first_path.entry(intro.new).or_insert(n);
-    }
-    let blobs: Vec<(ObjectId, usize)> = first_path.into_iter().collect();
+    // In order of first introduction, newest commit first: successive versions of
+    // a file sit next to each other, which is how packs chain their deltas, so
+    // each worker's delta-base cache keeps hitting.
+    let mut seen: std::collections::HashSet<ObjectId> = std::collections::HashSet::new();
+    let blobs: Vec<(ObjectId, usize)> = intros
+        .iter()
+        .enumerate()
+        .filter(|(_, intro)| seen.insert(intro.new))
+        .map(|(n, intro)| (intro.new, n))
+        .collect();
     let not_scanned = Mutex::new(Checked::default());
     let scanned = parallel(
+        repo,
         &location,
         blobs.len(),
         show.then_some("blobs"),
@@ -101,6 +116,13 @@ pub fn scan(
         },
     )?;
     let hits: HashMap<ObjectId, BlobScan> = scanned.into_iter().map(|(_, v)| v).collect();
+
+    crate::git::trace(&format!(
+        "history pass 2: {} distinct blobs, {} with matches, at {:?}",
+        blobs.len(),
+        hits.len(),
+        started.elapsed()
+    ));
 
     // Pass 3: place the matches where each blob was introduced.
     let mut out = not_scanned
@@ -126,83 +148,4 @@ pub fn scan(
         out.merge(checked);
     }
     Ok(out)
-}
-
-/// Runs `work` for 0..count over the cores, each worker with its own repository
-/// handle, and returns the `Some` results in index order. The first error stops
-/// every worker and is returned.
-fn parallel<T: Send>(
-    location: &RepoLocation,
-    count: usize,
-    label: Option<&str>,
-    work: impl Fn(&Repo, usize) -> Result<Option<T>> + Sync,
-) -> Result<Vec<(usize, T)>> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(count)
-        .max(1);
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
-    let results: Mutex<Vec<(usize, T)>> = Mutex::new(Vec::new());
-    let first_error: Mutex<Option<Error>> = Mutex::new(None);
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| {
-                let run = || -> Result<()> {
-                    let repo = location.open()?;
-                    let mut local = Vec::new();
-                    loop {
-                        if stop.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= count {
-                            break;
-                        }
-                        if let Some(v) = work(&repo, i)? {
-                            local.push((i, v));
-                        }
-                        done.fetch_add(1, Ordering::Relaxed);
-                    }
-                    results
-                        .lock()
-                        .expect("no worker panics holding it")
-                        .extend(local);
-                    Ok(())
-                };
-                if let Err(e) = run() {
-                    stop.store(true, Ordering::Relaxed);
-                    first_error
-                        .lock()
-                        .expect("no worker panics holding it")
-                        .get_or_insert(e);
-                }
-            });
-        }
-        let (done, stop) = (&done, &stop);
-        if let (Some(label), true) = (label, count > 1) {
-            s.spawn(move || {
-                let mut err = std::io::stderr();
-                loop {
-                    let n = done.load(Ordering::Relaxed);
-                    if n >= count || stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let _ = write!(err, "\rkeyward: {n}/{count} {label}");
-                    std::thread::sleep(std::time::Duration::from_millis(100));
-                }
-                let _ = write!(err, "\r\x1b[2K");
-            });
-        }
-    });
-    if let Some(e) = first_error
-        .into_inner()
-        .expect("no worker panics holding it")
-    {
-        return Err(e);
-    }
-    let mut results = results.into_inner().expect("no worker panics holding it");
-    results.sort_by_key(|(i, _)| *i);
-    Ok(results)
 }
