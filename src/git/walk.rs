@@ -205,6 +205,25 @@ pub fn tree_against_tree(repo: &Repository, old: Option<&Tree>, new: &Tree) -> R
     Ok(out)
 }
 
+/// git's tree order: names compared bytewise, a directory as if it ended in '/'.
+fn git_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> std::cmp::Ordering {
+    let common = a.len().min(b.len());
+    match a[..common].cmp(&b[..common]) {
+        std::cmp::Ordering::Equal => {}
+        other => return other,
+    }
+    let end = |name: &[u8], tree: bool| -> u8 {
+        match name.get(common) {
+            Some(&c) => c,
+            None if tree => b'/',
+            None => 0,
+        }
+    };
+    end(a, a_tree).cmp(&end(b, b_tree))
+}
+
+/// Both trees' entries walked together in git's order (each tree is sorted so),
+/// which costs one pass instead of a name lookup per entry.
 fn tree_dir<'r>(
     repo: &'r Repository,
     prefix: &[u8],
@@ -215,41 +234,79 @@ fn tree_dir<'r>(
     if old.as_ref().is_some_and(|o| o.id() == new.id()) {
         return Ok(());
     }
-    for e in new.iter() {
-        let name = e.name_bytes();
-        let before = old.as_ref().and_then(|o| o.get_name_bytes(name));
-        match e.kind() {
-            Some(ObjectType::Tree) => {
-                if before.as_ref().is_some_and(|b| b.id() == e.id()) {
-                    continue;
-                }
-                let sub_old = match before {
-                    Some(b) if b.kind() == Some(ObjectType::Tree) => Some(find_tree(repo, b.id())?),
-                    _ => None,
-                };
-                let mut sub = join(prefix, name);
-                sub.push(b'/');
-                tree_dir(repo, &sub, sub_old, find_tree(repo, e.id())?, out)?;
+    let new_entries: Vec<git2::TreeEntry> = new.iter().collect();
+    let old_entries: Vec<git2::TreeEntry> =
+        old.as_ref().map(|o| o.iter().collect()).unwrap_or_default();
+    let is_tree = |e: &git2::TreeEntry| e.kind() == Some(ObjectType::Tree);
+    let (mut i, mut j) = (0, 0);
+    while i < new_entries.len() || j < old_entries.len() {
+        let order = match (new_entries.get(i), old_entries.get(j)) {
+            (Some(n), Some(o)) => git_order(n.name_bytes(), is_tree(n), o.name_bytes(), is_tree(o)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, _) => std::cmp::Ordering::Greater,
+        };
+        match order {
+            std::cmp::Ordering::Greater => {
+                record_deletion(&old_entries[j], out);
+                j += 1;
             }
-            Some(ObjectType::Blob) => {
-                let before = before
-                    .filter(|b| b.kind() != Some(ObjectType::Tree))
-                    .map(|b| (b.id(), b.filemode() as u32));
-                if let Some(change) =
-                    classify(join(prefix, name), e.id(), e.filemode() as u32, before)
-                {
-                    out.changes.push(change);
-                }
+            std::cmp::Ordering::Less => {
+                entry_changed(repo, prefix, &new_entries[i], None, out)?;
+                i += 1;
             }
-            _ => {}
-        }
-    }
-    if let Some(old) = old {
-        for e in old.iter() {
-            if new.get_name_bytes(e.name_bytes()).is_none() {
-                record_deletion(&e, out);
+            std::cmp::Ordering::Equal => {
+                let (n, o) = (&new_entries[i], &old_entries[j]);
+                if n.id() != o.id() || n.filemode() != o.filemode() {
+                    entry_changed(repo, prefix, n, Some(o), out)?;
+                }
+                i += 1;
+                j += 1;
             }
         }
     }
     Ok(())
+}
+
+/// A new-side entry that differs from the old side's entry of the same name.
+fn entry_changed<'r>(
+    repo: &'r Repository,
+    prefix: &[u8],
+    new: &git2::TreeEntry,
+    old: Option<&git2::TreeEntry>,
+    out: &mut Walked,
+) -> Result<()> {
+    let name = new.name_bytes();
+    match new.kind() {
+        Some(ObjectType::Tree) => {
+            let sub_old = match old {
+                Some(o) if o.kind() == Some(ObjectType::Tree) => Some(find_tree(repo, o.id())?),
+                Some(o) => {
+                    // A file became a directory: the file is gone.
+                    record_deletion(o, out);
+                    None
+                }
+                None => None,
+            };
+            let mut sub = join(prefix, name);
+            sub.push(b'/');
+            tree_dir(repo, &sub, sub_old, find_tree(repo, new.id())?, out)
+        }
+        Some(ObjectType::Blob) => {
+            let before = match old {
+                Some(o) if o.kind() == Some(ObjectType::Tree) => {
+                    record_deletion(o, out);
+                    None
+                }
+                Some(o) => Some((o.id(), o.filemode() as u32)),
+                None => None,
+            };
+            if let Some(change) =
+                classify(join(prefix, name), new.id(), new.filemode() as u32, before)
+            {
+                out.changes.push(change);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
