@@ -268,8 +268,8 @@ fn tree_dir<'r>(
 }
 
 /// A new-side entry that differs from the old side's entry of the same name.
-fn entry_changed<'r>(
-    repo: &'r Repository,
+fn entry_changed(
+    repo: &Repository,
     prefix: &[u8],
     new: &git2::TreeEntry,
     old: Option<&git2::TreeEntry>,
