@@ -86,6 +86,11 @@ pub struct RuleSpec {
     /// holds long runs of `A` by nature; their entropy floor does that job.
     #[serde(default = "yes")]
     pub placeholder_filter: bool,
+    /// A catch-all rule (the generic assignment rule): its match is dropped where
+    /// a specific rule matched the same bytes, so one secret is one finding,
+    /// reported under the rule whose remediation fits it.
+    #[serde(default)]
+    pub fallback: bool,
     /// Regexes over the secret that mark it as not one (hashes, UUIDs).
     #[serde(default)]
     pub allow: Vec<String>,

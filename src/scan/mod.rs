@@ -221,7 +221,31 @@ impl Scanner {
             }
         }
         out[first..].sort_by_key(|m| (m.offset, m.rule));
+        self.drop_shadowed_fallbacks(out, first);
         Ok(())
+    }
+
+    /// Removes fallback-rule matches that overlap a specific rule's match.
+    fn drop_shadowed_fallbacks(&self, out: &mut Vec<Match>, first: usize) {
+        let is_fallback = |m: &Match| self.catalogue.get(m.rule).spec.fallback;
+        if !out[first..].iter().any(is_fallback) {
+            return;
+        }
+        let specific: Vec<(usize, usize)> = out[first..]
+            .iter()
+            .filter(|m| !is_fallback(m))
+            .map(|m| (m.offset, m.offset + m.secret.len()))
+            .collect();
+        let mut i = first;
+        while i < out.len() {
+            let m = &out[i];
+            let span = (m.offset, m.offset + m.secret.len());
+            if is_fallback(m) && specific.iter().any(|&(s, e)| s < span.1 && span.0 < e) {
+                out.remove(i);
+            } else {
+                i += 1;
+            }
+        }
     }
 
     /// Runs one rule's regex over `input[start..end]` and keeps what survives the

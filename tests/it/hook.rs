@@ -664,3 +664,20 @@ fn index_version_4_and_split_index() {
         blocked(&repo, head, repo.commit(&[]), &secret, "a/b/c.txt:3:1");
     }
 }
+
+#[test]
+fn one_secret_is_one_finding_under_its_specific_rule() {
+    let repo = Repo::without_hook();
+    let secret = key("sk_live_", 99);
+    repo.write(
+        "pay.c",
+        format!("static const char *stripe_secret_key = \"{secret}\";\n"),
+    );
+    repo.git(&["add", "."]).ok();
+    repo.keyward(&[])
+        .code_is(1)
+        .contains("1 secret in the staged changes")
+        .contains("stripe-live-secret-key")
+        .lacks("generic-secret-assignment")
+        .no_leak(&secret);
+}
