@@ -293,32 +293,17 @@ impl Repo {
             .repo
             .odb()
             .map_err(|e| Error::git("cannot open the object database", e))?;
-        let (size, _) = odb.read_header(id.0).map_err(|e| {
-            Error::git(
-                format!(
-                    "cannot read object {} for {}",
-                    id.0,
-                    crate::report::text::printable_path(path)
-                ),
-                e,
-            )
-        })?;
+        let (size, _) = odb.read_header(id.0).map_err(|e| unreadable(id, path, e))?;
         Ok(size as u64)
     }
 
     /// A blob's content, held where libgit2 inflated it (no copy: a blob's size
     /// is the memory a check of it needs).
     pub fn read_blob(&self, id: ObjectId, path: &[u8]) -> Result<BlobData<'_>> {
-        let blob = self.repo.find_blob(id.0).map_err(|e| {
-            Error::git(
-                format!(
-                    "cannot read object {} for {}",
-                    id.0,
-                    crate::report::text::printable_path(path)
-                ),
-                e,
-            )
-        })?;
+        let blob = self
+            .repo
+            .find_blob(id.0)
+            .map_err(|e| unreadable(id, path, e))?;
         Ok(BlobData(blob))
     }
 
@@ -568,6 +553,17 @@ pub fn added_lines(old: &[u8], new: &[u8]) -> Result<Vec<LineRange>> {
         }
     }
     Ok(ranges)
+}
+
+fn unreadable(id: ObjectId, path: &[u8], e: git2::Error) -> Error {
+    Error::git(
+        format!(
+            "cannot read object {} for {}",
+            id.0,
+            crate::report::text::printable_path(path)
+        ),
+        e,
+    )
 }
 
 /// `KEYWARD_TRACE=1` says which way the staged diff was read: for tests and for

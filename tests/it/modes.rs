@@ -245,6 +245,15 @@ fn commit_msg_hook_blocks_a_key_in_the_message() {
         .code_is(0);
 }
 
+/// `keyward history --format json`, expected to block, parsed.
+fn history_json(repo: &Repo) -> serde_json::Value {
+    let out = repo
+        .keyward(&["history", "--format", "json"])
+        .code_is(1)
+        .stdout();
+    serde_json::from_str(&out).expect("JSON report")
+}
+
 #[test]
 fn history_attributes_keys_in_merges_to_the_commit_that_added_them() {
     let repo = Repo::without_hook();
@@ -260,13 +269,7 @@ fn history_attributes_keys_in_merges_to_the_commit_that_added_them() {
     repo.commit_unchecked("main moves on");
     repo.git(&["merge", "-q", "--no-ff", "--no-edit", "branch"])
         .ok();
-    let doc: serde_json::Value = serde_json::from_str(
-        &repo
-            .keyward(&["history", "--format", "json"])
-            .code_is(1)
-            .stdout(),
-    )
-    .unwrap();
+    let doc = history_json(&repo);
     let findings = doc["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 1, "{doc:#}");
     assert_eq!(findings[0]["commit"]["id"], branch_commit.as_str());
@@ -283,13 +286,7 @@ fn history_attributes_keys_in_merges_to_the_commit_that_added_them() {
     repo.git(&["add", "."]).ok();
     repo.git(&["commit", "-q", "--no-verify", "--no-edit"]).ok();
     let merge = repo.head().unwrap();
-    let doc: serde_json::Value = serde_json::from_str(
-        &repo
-            .keyward(&["history", "--format", "json"])
-            .code_is(1)
-            .stdout(),
-    )
-    .unwrap();
+    let doc = history_json(&repo);
     let findings = doc["findings"].as_array().unwrap();
     assert_eq!(findings.len(), 2, "{doc:#}");
     assert!(findings
