@@ -266,8 +266,8 @@ impl Checker {
         out.findings.push(finding);
     }
 
-    /// Drops findings the baseline suppresses once their commit is known (history
-    /// sources fill `commit` in after `check`).
+    /// The baseline, for sources that learn a finding's commit only after
+    /// `check` (history), where `.gitleaksignore` entries naming a commit apply.
     pub fn baseline(&self) -> &Baseline {
         &self.baseline
     }

@@ -55,7 +55,8 @@ pub struct Staged {
 pub struct CommitChanges {
     pub info: CommitInfo,
     pub changes: Vec<Change>,
-    /// For a merge, the other parents: content already in one of them is not new.
+    /// For a merge, the other parents' trees: content already in one of them is
+    /// not new.
     pub other_parents: Vec<ObjectId>,
 }
 
@@ -307,15 +308,24 @@ impl Repo {
         Ok(BlobData(blob))
     }
 
-    /// The blob at `path` in a commit's tree, if there is one.
-    pub fn blob_at(&self, commit: ObjectId, path: &[u8]) -> Result<Option<ObjectId>> {
+    /// A commit and its tree.
+    fn commit_and_tree(&self, id: Oid) -> Result<(git2::Commit<'_>, git2::Tree<'_>)> {
         let commit = self
             .repo
-            .find_commit(commit.0)
-            .map_err(|e| Error::git(format!("cannot read commit {}", commit.0), e))?;
+            .find_commit(id)
+            .map_err(|e| Error::git(format!("cannot read commit {id}"), e))?;
         let tree = commit
             .tree()
-            .map_err(|e| Error::git("cannot read a commit's tree", e))?;
+            .map_err(|e| Error::git(format!("cannot read the tree of {id}"), e))?;
+        Ok((commit, tree))
+    }
+
+    /// The blob at `path` in a tree, if there is one.
+    pub fn blob_at(&self, tree: ObjectId, path: &[u8]) -> Result<Option<ObjectId>> {
+        let tree = self
+            .repo
+            .find_tree(tree.0)
+            .map_err(|e| Error::git(format!("cannot read tree {}", tree.0), e))?;
         use std::os::unix::ffi::OsStrExt;
         match tree.get_path(Path::new(std::ffi::OsStr::from_bytes(path))) {
             Ok(entry) if entry.kind() == Some(git2::ObjectType::Blob) => {
@@ -464,13 +474,7 @@ impl Repo {
     /// with equal ids are skipped without being read, no patch text is made, and a
     /// file that only moved adds nothing.
     pub fn commit_changes(&self, id: ObjectId) -> Result<CommitChanges> {
-        let commit = self
-            .repo
-            .find_commit(id.0)
-            .map_err(|e| Error::git(format!("cannot read commit {}", id.0), e))?;
-        let tree = commit
-            .tree()
-            .map_err(|e| Error::git(format!("cannot read the tree of {}", id.0), e))?;
+        let (commit, tree) = self.commit_and_tree(id.0)?;
         let parent_tree = match commit.parent_id(0) {
             Ok(pid) => Some(
                 self.repo
@@ -488,7 +492,11 @@ impl Repo {
                 time: commit.time().seconds(),
             },
             changes,
-            other_parents: commit.parent_ids().skip(1).map(ObjectId).collect(),
+            other_parents: commit
+                .parent_ids()
+                .skip(1)
+                .map(|p| self.commit_and_tree(p).map(|(_, t)| ObjectId(t.id())))
+                .collect::<Result<_>>()?,
         })
     }
 }

@@ -49,8 +49,8 @@ pub fn scan(
             let mut intros = Vec::with_capacity(changes.changes.len());
             for change in changes.changes {
                 let mut previous: Vec<ObjectId> = change.old.into_iter().collect();
-                for &parent in &changes.other_parents {
-                    if let Some(blob) = repo.blob_at(parent, &change.path)? {
+                for &parent_tree in &changes.other_parents {
+                    if let Some(blob) = repo.blob_at(parent_tree, &change.path)? {
                         previous.push(blob);
                     }
                 }
