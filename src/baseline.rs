@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::finding::Finding;
-use crate::report::text::printable_path;
+use crate::text::printable_path;
 
 pub const FILE_NAME: &str = ".keyward-baseline.json";
 pub const GITLEAKS_IGNORE: &str = ".gitleaksignore";

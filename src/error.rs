@@ -11,12 +11,9 @@ pub enum Error {
     #[error("not inside a git repository ({0})")]
     NotARepository(String),
 
-    #[error("{what}: {}", source.message())]
-    Git {
-        what: String,
-        #[source]
-        source: git2::Error,
-    },
+    /// A repository operation failed; built in `git`, which owns libgit2's errors.
+    #[error("{what}: {cause}")]
+    Git { what: String, cause: String },
 
     #[error("built-in rule catalogue is invalid: {0}")]
     Catalogue(String),
@@ -24,6 +21,8 @@ pub enum Error {
     #[error("{origin}:{line}:{column}: rule '{id}': {message}")]
     Rule {
         origin: String,
+        /// The rule is one of keyward's own: a bug, not the user's to fix.
+        builtin: bool,
         line: usize,
         column: usize,
         id: String,
@@ -50,13 +49,6 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn git(what: impl Into<String>, source: git2::Error) -> Error {
-        Error::Git {
-            what: what.into(),
-            source,
-        }
-    }
-
     /// The second line of the error report: what the person at the keyboard can do.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
@@ -67,7 +59,7 @@ impl Error {
             Error::Catalogue(_) => {
                 Some("this is a bug in keyward's built-in rules; please report it")
             }
-            Error::Rule { origin, .. } if origin == crate::rules::BUILTIN_NAME => {
+            Error::Rule { builtin: true, .. } => {
                 Some("this is a bug in keyward's built-in rules; please report it")
             }
             Error::Rule { .. } | Error::Config { .. } => Some(

@@ -11,28 +11,48 @@
 //! `main` maps it to the exit status: 0 clean, 1 blocking findings, 2 could not
 //! check.
 
+//! keyward: a git hook that stops secret API keys from being committed and pushed.
+//!
+//! Architecture: one pipeline, data flowing one way. A `source` (staged changes,
+//! files on disk, history, a push, a commit message) yields blobs, each with the
+//! appearances where it occurs: a path, an origin, and what came before it there.
+//! The `pipeline` reads each blob once (size first), `decode`s it once, has `scan`
+//! find secrets in it once, then places the matches at every appearance in one
+//! function: rule path filters, newness, allowlists, fingerprint, baseline. It
+//! hands owned findings to a `report` format (human, JSON or SARIF, behind one
+//! trait), which renders them, always with the secret redacted. `git` reads
+//! repositories through libgit2 and hands out plain owned data (no git2 type leaves
+//! it, and it knows no rule); `scan` takes bytes and knows nothing of git; `rules` is
+//! the catalogue, data with its own examples, extended by `config` from
+//! `.keyward.toml` (or a gitleaks config); `pool` runs work over the cores. `run`
+//! returns an [`Outcome`]; `main` maps it to the exit status: 0 clean, 1 blocking
+//! findings, 2 could not check.
+
 pub mod baseline;
-pub mod check;
 pub mod cli;
 pub mod config;
+pub mod decode;
 pub mod error;
 pub mod finding;
 pub mod git;
 pub mod interrupt;
+pub mod pipeline;
+pub mod pool;
 pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod secret;
 pub mod source;
+pub mod text;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use baseline::Baseline;
-use check::{Checked, Checker};
-use cli::{Cli, ColorWhen, Command, Common, Format, RulesAction};
+use cli::{Cli, ColorWhen, Command, Common, RulesAction};
 use config::Config;
 use error::{Error, Result};
+use pipeline::{Pipeline, Results};
 use report::{Color, Mode, Report};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,54 +76,69 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
     }
 }
 
-fn checker(common: &Common, root: Option<&Path>, use_baseline: bool) -> Result<Checker> {
+fn pipeline(common: &Common, root: Option<&Path>, use_baseline: bool) -> Result<Pipeline> {
     let config = Config::load(root, common.config.as_deref())?;
     let baseline = if use_baseline {
         Baseline::load(root, common.baseline.as_deref())?
     } else {
         Baseline::default()
     };
-    Checker::new(config, baseline)
+    Pipeline::new(config, baseline)
 }
 
 fn staged(common: &Common) -> Result<Outcome> {
     let repo = git::Repo::open_from_env()?;
     let staged = repo.staged()?;
+    let mode = Mode::Staged {
+        head_unborn: staged.head_unborn,
+    };
     // A commit that changes nothing scannable costs no config read, no rule and
     // no automaton.
     if staged.changes.is_empty() {
-        return emit(
-            common,
-            Mode::Staged {
-                head_unborn: staged.head_unborn,
-            },
-            None,
-        );
+        return emit(common, mode, None);
     }
-    let checker = checker(common, Some(repo.root()), true)?;
-    let checked = source::staged::scan(&repo, &staged, &checker)?;
-    emit(
-        common,
-        Mode::Staged {
-            head_unborn: staged.head_unborn,
-        },
-        Some((&checked, &checker)),
-    )
+    let pipeline = pipeline(common, Some(repo.root()), true)?;
+    let blobs = source::staged::blobs(&staged);
+    let results = pipeline.run(&blobs, Some(&repo.location()), None)?;
+    emit(common, mode, Some((&results, &pipeline)))
 }
 
 fn files(common: &Common, paths: &[PathBuf], respect_ignore: bool) -> Result<Outcome> {
+    let pipeline = pipeline(common, work_root().as_deref(), true)?;
+    let results = scan_files(&pipeline, paths, respect_ignore)?;
+    emit(common, Mode::Files, Some((&results, &pipeline)))
+}
+
+/// The repository's top, or the current directory outside one: where
+/// `.keyward.toml` and the baseline are looked for by commands that need no
+/// repository.
+fn work_root() -> Option<PathBuf> {
+    git::Repo::open_from_env()
+        .ok()
+        .map(|r| r.root().to_path_buf())
+        .or_else(|| std::env::current_dir().ok())
+}
+
+fn scan_files(pipeline: &Pipeline, paths: &[PathBuf], respect_ignore: bool) -> Result<Results> {
     let roots = if paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         paths.to_vec()
     };
-    let root = git::Repo::open_from_env()
-        .ok()
-        .map(|r| r.root().to_path_buf())
-        .or_else(|| std::env::current_dir().ok());
-    let checker = checker(common, root.as_deref(), true)?;
-    let checked = source::files::scan(&roots, respect_ignore, &checker)?;
-    emit(common, Mode::Files, Some((&checked, &checker)))
+    let (blobs, not_walked) = source::files::blobs(&roots, respect_ignore)?;
+    let mut results = pipeline.run(&blobs, None, None)?;
+    results.not_scanned.extend(not_walked);
+    Ok(results)
+}
+
+fn scan_commits(
+    pipeline: &Pipeline,
+    repo: &git::Repo,
+    commits: &[git::ObjectId],
+    progress: bool,
+) -> Result<Results> {
+    let blobs = source::history::blobs(repo, commits, progress)?;
+    pipeline.run(&blobs, Some(&repo.location()), progress.then_some("blobs"))
 }
 
 fn history(common: &Common, range: Option<&str>) -> Result<Outcome> {
@@ -113,9 +148,9 @@ fn history(common: &Common, range: Option<&str>) -> Result<Outcome> {
         None => git::Range::All,
     };
     let commits = repo.commits(&range)?;
-    let checker = checker(common, Some(repo.root()), true)?;
-    let checked = source::history::scan(&repo, &commits, &checker, true)?;
-    emit(common, Mode::History, Some((&checked, &checker)))
+    let pipeline = pipeline(common, Some(repo.root()), true)?;
+    let results = scan_commits(&pipeline, &repo, &commits, true)?;
+    emit(common, Mode::History, Some((&results, &pipeline)))
 }
 
 fn pre_push(common: &Common, remote: Option<&str>) -> Result<Outcome> {
@@ -128,11 +163,10 @@ fn pre_push(common: &Common, remote: Option<&str>) -> Result<Outcome> {
     if commits.is_empty() {
         return emit(common, Mode::PrePush, None);
     }
-    let checker = checker(common, Some(repo.root()), true)?;
-    let checked = source::history::scan(&repo, &commits, &checker, false)?;
-    emit(common, Mode::PrePush, Some((&checked, &checker)))
+    let pipeline = pipeline(common, Some(repo.root()), true)?;
+    let results = scan_commits(&pipeline, &repo, &commits, false)?;
+    emit(common, Mode::PrePush, Some((&results, &pipeline)))
 }
-
 /// git gives a pre-push hook its ref updates on standard input; the pre-commit
 /// framework reads that itself and passes the range in the environment instead.
 fn push_updates() -> Result<Vec<git::RefUpdate>> {
@@ -175,9 +209,10 @@ fn commit_msg(common: &Common, file: &Path) -> Result<Outcome> {
     let repo = git::Repo::open_from_env().ok();
     let root = repo.as_ref().map(|r| r.root().to_path_buf());
     let comment = repo.as_ref().map_or(b'#', |r| r.comment_char());
-    let checker = checker(common, root.as_deref(), true)?;
-    let checked = source::message::scan(b"commit message", &raw, comment, &checker)?;
-    emit(common, Mode::CommitMsg, Some((&checked, &checker)))
+    let pipeline = pipeline(common, root.as_deref(), true)?;
+    let blobs = source::message::blobs(b"commit message", &raw, comment);
+    let results = pipeline.run(&blobs, None, None)?;
+    emit(common, Mode::CommitMsg, Some((&results, &pipeline)))
 }
 
 fn write_baseline(common: &Common, output: &Path, history: bool) -> Result<Outcome> {
@@ -186,20 +221,20 @@ fn write_baseline(common: &Common, output: &Path, history: bool) -> Result<Outco
         .as_ref()
         .map(|r| r.root().to_path_buf())
         .or_else(|| std::env::current_dir().ok());
-    let checker = checker(common, root.as_deref(), false)?;
-    let checked = match (&repo, history) {
+    let pipeline = pipeline(common, root.as_deref(), false)?;
+    let results = match (&repo, history) {
         (Some(repo), true) => {
             let commits = repo.commits(&git::Range::All)?;
-            source::history::scan(repo, &commits, &checker, true)?
+            scan_commits(&pipeline, repo, &commits, true)?
         }
         (None, true) => {
             return Err(Error::NotARepository(
                 "--history needs a git repository".into(),
             ))
         }
-        (_, false) => source::files::scan(&[PathBuf::from(".")], true, &checker)?,
+        (_, false) => scan_files(&pipeline, &[], true)?,
     };
-    let count = Baseline::write(output, &checked.findings)?;
+    let count = Baseline::write(output, &results.findings)?;
     eprintln!(
         "keyward: wrote {count} fingerprint{} to {}; later runs ignore those findings",
         if count == 1 { "" } else { "s" },
@@ -209,11 +244,7 @@ fn write_baseline(common: &Common, output: &Path, history: bool) -> Result<Outco
 }
 
 fn rules(common: &Common, action: &RulesAction) -> Result<Outcome> {
-    let root = git::Repo::open_from_env()
-        .ok()
-        .map(|r| r.root().to_path_buf())
-        .or_else(|| std::env::current_dir().ok());
-    let config = Config::load(root.as_deref(), common.config.as_deref())?;
+    let config = Config::load(work_root().as_deref(), common.config.as_deref())?;
     for w in &config.warnings {
         eprintln!("keyward: warning: {w}");
     }
@@ -253,41 +284,36 @@ fn rules(common: &Common, action: &RulesAction) -> Result<Outcome> {
 }
 
 /// Renders and writes the report in the chosen format, and decides the outcome.
-fn emit(common: &Common, mode: Mode, result: Option<(&Checked, &Checker)>) -> Result<Outcome> {
-    let empty = Checked::default();
+fn emit(common: &Common, mode: Mode, result: Option<(&Results, &Pipeline)>) -> Result<Outcome> {
+    let empty = Results::default();
     let empty_catalogue = rules::Catalogue::default();
-    let (checked, catalogue, warnings): (&Checked, &rules::Catalogue, &[String]) = match result {
-        Some((c, k)) => (c, k.scanner().catalogue(), &k.warnings),
+    let (results, catalogue, warnings): (&Results, &rules::Catalogue, &[String]) = match result {
+        Some((r, p)) => (r, p.scanner().catalogue(), &p.warnings),
         None => (&empty, &empty_catalogue, &[]),
     };
     let report = Report {
         mode,
-        checked,
+        results,
         catalogue,
         warnings,
     };
     let to_file = common.report.is_some();
-    let text = match common.format {
-        Format::Human => {
-            let tty = !to_file && std::io::stderr().is_terminal();
-            report::human::render(&report, color_for(common.color, tty))
-        }
-        Format::Json => report::json::render(&report),
-        Format::Sarif => report::sarif::render(&report),
-    };
+    let tty = !to_file && std::io::stderr().is_terminal();
+    let renderer = report::renderer(common.format, color_for(common.color, tty));
+    let text = renderer.render(&report);
     match &common.report {
         Some(path) => std::fs::write(path, &text).map_err(|source| Error::Io {
             path: path.clone(),
             source,
         })?,
-        None if common.format == Format::Human => {
+        None if renderer.to_stdout() => {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
+        None => {
             // A hook's stderr is what git shows the person. A failed write must
             // not turn a block into a pass, so it is ignored here; the exit status
             // still carries the verdict.
             let _ = std::io::stderr().write_all(text.as_bytes());
-        }
-        None => {
-            let _ = std::io::stdout().write_all(text.as_bytes());
         }
     }
     Ok(if report.blocked() {

@@ -5,16 +5,23 @@ use keyward::{cli::Cli, Outcome};
 
 fn main() -> ExitCode {
     keyward::interrupt::install();
+    // A bug must still fail closed: exit 2 with one line, never a pass and never
+    // Rust's default 101 with a backtrace hint. The panic message is keyward's own
+    // text (secrets only ever print redacted), so it is safe to show.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("keyward: error: internal error ({info}); nothing was checked, so this is blocked; please report it");
+    }));
     let cli = Cli::parse();
-    match keyward::run(&cli) {
-        Ok(Outcome::Clean) => ExitCode::SUCCESS,
-        Ok(Outcome::Blocked) => ExitCode::from(1),
-        Err(err) => {
+    match std::panic::catch_unwind(|| keyward::run(&cli)) {
+        Ok(Ok(Outcome::Clean)) => ExitCode::SUCCESS,
+        Ok(Ok(Outcome::Blocked)) => ExitCode::from(1),
+        Ok(Err(err)) => {
             eprintln!("keyward: error: {err}");
             if let Some(hint) = err.hint() {
                 eprintln!("keyward: {hint}");
             }
             ExitCode::from(2)
         }
+        Err(_) => ExitCode::from(2),
     }
 }

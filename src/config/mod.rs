@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use regex::bytes::{Regex, RegexBuilder};
+use regex::bytes::Regex;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -265,7 +265,7 @@ impl Config {
                 old.with_spec(spec)
             };
             rule.validate(true)?;
-            rule.compile()?;
+            rule.regex()?;
             config.catalogue.rules.insert(index, rule);
         }
         for spec in file.rules {
@@ -323,23 +323,12 @@ fn build_allowlist(spec: AllowlistSpec, at: &dyn Fn(usize, String) -> Error) -> 
     let compile = |list: &[toml::Spanned<String>], field: &str| -> Result<Vec<Regex>> {
         list.iter()
             .map(|s| {
-                RegexBuilder::new(s.get_ref())
-                    .unicode(false)
-                    .size_limit(1 << 20)
-                    .build()
-                    .map_err(|e| {
-                        let last = e
-                            .to_string()
-                            .lines()
-                            .last()
-                            .unwrap_or("")
-                            .trim()
-                            .to_string();
-                        at(
-                            s.span().start,
-                            format!("allowlist.{field}: invalid regex: {last}"),
-                        )
-                    })
+                crate::rules::build_regex(s.get_ref()).map_err(|e| {
+                    at(
+                        s.span().start,
+                        format!("allowlist.{field}: invalid regex: {e}"),
+                    )
+                })
             })
             .collect()
     };

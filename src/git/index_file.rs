@@ -154,6 +154,18 @@ pub fn parse(data: &[u8], hash_len: usize) -> Option<IndexFile<'_>> {
             _ => {}
         }
     }
+    // git keeps entries sorted by path, then stage, with no duplicates; the walk
+    // relies on it to find a directory's entries by binary search. A file that
+    // says otherwise is crafted or corrupt, and libgit2 decides what it means. (A
+    // split index's own entries are a delta against the shared index, with empty
+    // names for replaced entries; only its cache-tree is read.)
+    let sorted = split
+        || entries
+            .windows(2)
+            .all(|w| (&w[0].path[..], w[0].stage) < (&w[1].path[..], w[1].stage));
+    if !sorted {
+        return None;
+    }
     Some(IndexFile {
         entries,
         split,

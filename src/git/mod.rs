@@ -103,7 +103,7 @@ pub struct RepoLocation {
 impl RepoLocation {
     pub fn open(&self) -> Result<Repo> {
         let repo = Repository::open(&self.git_dir)
-            .map_err(|e| Error::git("cannot reopen the repository", e))?;
+            .map_err(|e| fail("cannot reopen the repository", e))?;
         Ok(Repo {
             repo,
             index_path: self.index_path.clone(),
@@ -142,9 +142,22 @@ impl Repo {
         Ok(Repo { repo, index_path })
     }
 
-    /// HEAD's tree, for comparing the two ways of reading staged changes.
-    pub fn head_tree(&self) -> Option<git2::Tree<'_>> {
+    /// HEAD's tree, if HEAD is born.
+    fn head_tree(&self) -> Option<git2::Tree<'_>> {
         self.repo.head().ok()?.peel_to_tree().ok()
+    }
+
+    /// The staged changes as the index-file walk sees them (`None`: it defers to
+    /// libgit2), for holding the walk to libgit2's full diff in tests.
+    pub fn staged_by_walk(&self) -> Result<Option<Vec<Change>>> {
+        self.staged_from_index_file(self.head_tree().as_ref())
+    }
+
+    /// The staged changes as libgit2's full index diff sees them, for the same.
+    pub fn staged_by_libgit2(&self) -> Result<Staged> {
+        let head = self.head_tree();
+        let unborn = head.is_none();
+        self.staged_full_diff(head.as_ref(), unborn)
     }
 
     /// Where to open this repository again from another thread (libgit2
@@ -191,7 +204,7 @@ impl Repo {
             Ok(head) => {
                 let tree = head
                     .peel_to_tree()
-                    .map_err(|e| Error::git("cannot read HEAD's tree", e))?;
+                    .map_err(|e| fail("cannot read HEAD's tree", e))?;
                 (Some(tree), false)
             }
             Err(e)
@@ -200,7 +213,7 @@ impl Repo {
             {
                 (None, true)
             }
-            Err(e) => return Err(Error::git("cannot resolve HEAD", e)),
+            Err(e) => return Err(fail("cannot resolve HEAD", e)),
         };
         if let Some(changes) = self.staged_from_index_file(head_tree.as_ref())? {
             return Ok(Staged {
@@ -212,8 +225,8 @@ impl Repo {
     }
 
     /// The staged changes as libgit2's full index diff sees them, with rename
-    /// detection by similarity. Public so tests can hold the index-file walk to it.
-    pub fn staged_full_diff(
+    /// detection by similarity.
+    fn staged_full_diff(
         &self,
         head_tree: Option<&git2::Tree>,
         head_unborn: bool,
@@ -224,11 +237,11 @@ impl Repo {
         let mut diff = self
             .repo
             .diff_tree_to_index(head_tree, Some(&index), Some(&mut opts))
-            .map_err(|e| Error::git("cannot diff HEAD against the index", e))?;
+            .map_err(|e| fail("cannot diff HEAD against the index", e))?;
         let mut find = DiffFindOptions::new();
         find.renames(true).copies(false).break_rewrites(false);
         diff.find_similar(Some(&mut find))
-            .map_err(|e| Error::git("cannot pair renamed files", e))?;
+            .map_err(|e| fail("cannot pair renamed files", e))?;
         Ok(Staged {
             head_unborn,
             changes: changes(&diff),
@@ -239,7 +252,7 @@ impl Repo {
     /// `index_file`), or `None` where libgit2's full diff must decide: an index it
     /// cannot parse, conflicts, or files both added and deleted that are not exact
     /// renames (rename detection by similarity is libgit2's).
-    pub fn staged_from_index_file(&self, head: Option<&git2::Tree>) -> Result<Option<Vec<Change>>> {
+    fn staged_from_index_file(&self, head: Option<&git2::Tree>) -> Result<Option<Vec<Change>>> {
         let Ok(bytes) = std::fs::read(&self.index_path) else {
             return Ok(None);
         };
@@ -278,10 +291,10 @@ impl Repo {
         if !self.index_path.exists() {
             // A repository with nothing ever staged has no index file; git treats
             // that as an empty index.
-            return Index::new().map_err(|e| Error::git("cannot create an empty index", e));
+            return Index::new().map_err(|e| fail("cannot create an empty index", e));
         }
         Index::open(&self.index_path).map_err(|e| {
-            Error::git(
+            fail(
                 format!("cannot read the index {}", self.index_path.display()),
                 e,
             )
@@ -293,7 +306,7 @@ impl Repo {
         let odb = self
             .repo
             .odb()
-            .map_err(|e| Error::git("cannot open the object database", e))?;
+            .map_err(|e| fail("cannot open the object database", e))?;
         let (size, _) = odb.read_header(id.0).map_err(|e| unreadable(id, path, e))?;
         Ok(size as u64)
     }
@@ -313,10 +326,10 @@ impl Repo {
         let commit = self
             .repo
             .find_commit(id)
-            .map_err(|e| Error::git(format!("cannot read commit {id}"), e))?;
+            .map_err(|e| fail(format!("cannot read commit {id}"), e))?;
         let tree = commit
             .tree()
-            .map_err(|e| Error::git(format!("cannot read the tree of {id}"), e))?;
+            .map_err(|e| fail(format!("cannot read the tree of {id}"), e))?;
         Ok((commit, tree))
     }
 
@@ -325,7 +338,7 @@ impl Repo {
         let tree = self
             .repo
             .find_tree(tree.0)
-            .map_err(|e| Error::git(format!("cannot read tree {}", tree.0), e))?;
+            .map_err(|e| fail(format!("cannot read tree {}", tree.0), e))?;
         use std::os::unix::ffi::OsStrExt;
         match tree.get_path(Path::new(std::ffi::OsStr::from_bytes(path))) {
             Ok(entry) if entry.kind() == Some(git2::ObjectType::Blob) => {
@@ -340,19 +353,19 @@ impl Repo {
         let mut walk = self
             .repo
             .revwalk()
-            .map_err(|e| Error::git("cannot walk history", e))?;
+            .map_err(|e| fail("cannot walk history", e))?;
         walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
-            .map_err(|e| Error::git("cannot walk history", e))?;
+            .map_err(|e| fail("cannot walk history", e))?;
         match range {
             Range::All => {
                 let refs = self
                     .repo
                     .references()
-                    .map_err(|e| Error::git("cannot list references", e))?;
+                    .map_err(|e| fail("cannot list references", e))?;
                 for r in refs.flatten() {
                     if let Ok(commit) = r.peel_to_commit() {
                         walk.push(commit.id())
-                            .map_err(|e| Error::git("cannot walk history", e))?;
+                            .map_err(|e| fail("cannot walk history", e))?;
                     }
                 }
                 if let Ok(head) = self.repo.head() {
@@ -371,7 +384,7 @@ impl Repo {
                         Some(o) => o
                             .peel_to_commit()
                             .map(|c| Some(c.id()))
-                            .map_err(|e| Error::git(format!("{spec} is not a commit"), e)),
+                            .map_err(|e| fail(format!("{spec} is not a commit"), e)),
                     }
                 };
                 let from = peel(rs.from())?;
@@ -384,29 +397,29 @@ impl Repo {
                     let base = self
                         .repo
                         .merge_base(a, b)
-                        .map_err(|e| Error::git("cannot find a merge base", e))?;
+                        .map_err(|e| fail("cannot find a merge base", e))?;
                     walk.push(a)
                         .and_then(|_| walk.push(b))
                         .and_then(|_| walk.hide(base))
-                        .map_err(|e| Error::git("cannot walk history", e))?;
+                        .map_err(|e| fail("cannot walk history", e))?;
                 } else if rs.mode().contains(git2::RevparseMode::RANGE) {
                     if let Some(to) = to {
                         walk.push(to)
-                            .map_err(|e| Error::git("cannot walk history", e))?;
+                            .map_err(|e| fail("cannot walk history", e))?;
                     }
                     if let Some(from) = from {
                         walk.hide(from)
-                            .map_err(|e| Error::git("cannot walk history", e))?;
+                            .map_err(|e| fail("cannot walk history", e))?;
                     }
                 } else if let Some(single) = from.or(to) {
                     walk.push(single)
-                        .map_err(|e| Error::git("cannot walk history", e))?;
+                        .map_err(|e| fail("cannot walk history", e))?;
                 }
             }
         }
         walk.map(|r| {
             r.map(ObjectId)
-                .map_err(|e| Error::git("cannot walk history", e))
+                .map_err(|e| fail("cannot walk history", e))
         })
         .collect()
     }
@@ -420,6 +433,7 @@ impl Repo {
         remote: Option<&str>,
     ) -> Result<Vec<ObjectId>> {
         let mut out: Vec<ObjectId> = Vec::new();
+        let mut seen: std::collections::HashSet<ObjectId> = std::collections::HashSet::new();
         for u in updates {
             if is_zero(&u.local_sha) {
                 continue;
@@ -434,11 +448,11 @@ impl Repo {
             let mut walk = self
                 .repo
                 .revwalk()
-                .map_err(|e| Error::git("cannot walk history", e))?;
+                .map_err(|e| fail("cannot walk history", e))?;
             walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
-                .map_err(|e| Error::git("cannot walk history", e))?;
+                .map_err(|e| fail("cannot walk history", e))?;
             walk.push(local)
-                .map_err(|e| Error::git(format!("cannot read pushed commit {local}"), e))?;
+                .map_err(|e| fail(format!("cannot read pushed commit {local}"), e))?;
             let remote_tip = (!is_zero(&u.remote_sha))
                 .then(|| Oid::from_str(&u.remote_sha).ok())
                 .flatten()
@@ -446,7 +460,7 @@ impl Repo {
             match remote_tip {
                 Some(tip) => walk
                     .hide(tip)
-                    .map_err(|e| Error::git("cannot walk history", e))?,
+                    .map_err(|e| fail("cannot walk history", e))?,
                 None => {
                     // A new branch, or a remote tip we do not have: hide everything
                     // the remote is known to have.
@@ -457,12 +471,12 @@ impl Repo {
                         _ => "refs/remotes/*".to_string(),
                     };
                     walk.hide_glob(&glob)
-                        .map_err(|e| Error::git("cannot walk history", e))?;
+                        .map_err(|e| fail("cannot walk history", e))?;
                 }
             }
             for id in walk {
-                let id = ObjectId(id.map_err(|e| Error::git("cannot walk history", e))?);
-                if !out.contains(&id) {
+                let id = ObjectId(id.map_err(|e| fail("cannot walk history", e))?);
+                if seen.insert(id) {
                     out.push(id);
                 }
             }
@@ -480,7 +494,7 @@ impl Repo {
                 self.repo
                     .find_commit(pid)
                     .and_then(|p| p.tree())
-                    .map_err(|e| Error::git(format!("cannot read the parent of {}", id.0), e))?,
+                    .map_err(|e| fail(format!("cannot read the parent of {}", id.0), e))?,
             ),
             Err(_) => None,
         };
@@ -547,12 +561,12 @@ pub fn added_lines(old: &[u8], new: &[u8]) -> Result<Vec<LineRange>> {
     let mut opts = DiffOptions::new();
     opts.context_lines(0).interhunk_lines(0).force_text(true);
     let patch = git2::Patch::from_buffers(old, None, new, None, Some(&mut opts))
-        .map_err(|e| Error::git("cannot diff a staged file against HEAD", e))?;
+        .map_err(|e| fail("cannot diff a staged file against HEAD", e))?;
     let mut ranges = Vec::with_capacity(patch.num_hunks());
     for i in 0..patch.num_hunks() {
         let (hunk, _) = patch
             .hunk(i)
-            .map_err(|e| Error::git("cannot read a diff hunk", e))?;
+            .map_err(|e| fail("cannot read a diff hunk", e))?;
         if hunk.new_lines() > 0 {
             ranges.push(LineRange {
                 start: hunk.new_start() as usize,
@@ -563,12 +577,20 @@ pub fn added_lines(old: &[u8], new: &[u8]) -> Result<Vec<LineRange>> {
     Ok(ranges)
 }
 
+/// A libgit2 failure as keyward's error: git2 types stay in this module.
+pub(crate) fn fail(what: impl Into<String>, e: git2::Error) -> Error {
+    Error::Git {
+        what: what.into(),
+        cause: e.message().to_string(),
+    }
+}
+
 fn unreadable(id: ObjectId, path: &[u8], e: git2::Error) -> Error {
-    Error::git(
+    fail(
         format!(
             "cannot read object {} for {}",
             id.0,
-            crate::report::text::printable_path(path)
+            crate::text::printable_path(path)
         ),
         e,
     )
@@ -609,7 +631,7 @@ pub fn parse_ref_updates(text: &str) -> Result<Vec<RefUpdate>> {
                 }),
                 _ => Err(Error::Usage(format!(
                     "pre-push: expected '<local ref> <local sha> <remote ref> <remote sha>' on standard input, got {:?}",
-                    crate::report::text::printable_path(line.as_bytes())
+                    crate::text::printable_path(line.as_bytes())
                 ))),
             }
         })

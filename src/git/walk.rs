@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use git2::{ObjectType, Oid, Repository, Tree};
 
 use super::index_file::IndexFile;
-use super::{Change, ChangeKind, ObjectId};
-use crate::error::{Error, Result};
+use super::{fail, Change, ChangeKind, ObjectId};
+use crate::error::Result;
 
 const GITLINK: u32 = 0o160000;
 const SYMLINK: u32 = 0o120000;
@@ -74,7 +74,7 @@ impl Walked {
 
 fn find_tree(repo: &Repository, id: Oid) -> Result<Tree<'_>> {
     repo.find_tree(id)
-        .map_err(|e| Error::git(format!("cannot read tree {id}"), e))
+        .map_err(|e| fail(format!("cannot read tree {id}"), e))
 }
 
 fn join(prefix: &[u8], name: &[u8]) -> Vec<u8> {
@@ -104,25 +104,27 @@ fn classify(path: Vec<u8>, new: Oid, new_mode: u32, old: Option<(Oid, u32)>) -> 
     })
 }
 
-/// The index against HEAD's tree (`None`: an unborn branch).
+/// The index against HEAD's tree (`None`: an unborn branch). Directories wait on
+/// an explicit stack, not the call stack: a tree nested thousands of levels deep
+/// is input like any other.
 pub fn index_against_tree(
     repo: &Repository,
     index: &IndexFile,
     head: Option<&Tree>,
 ) -> Result<Walked> {
     let mut out = Walked::default();
-    index_dir(
-        repo,
-        index,
-        b"",
-        head.cloned(),
-        0,
-        index.entries.len(),
-        &mut out,
-    )?;
+    let mut stack = vec![(Vec::new(), head.cloned(), 0, index.entries.len())];
+    while let Some((prefix, head, lo, hi)) = stack.pop() {
+        index_dir(repo, index, &prefix, head, lo, hi, &mut out, &mut stack)?;
+    }
     Ok(out)
 }
 
+type DirFrame<'r> = (Vec<u8>, Option<Tree<'r>>, usize, usize);
+
+/// One directory of the index, entries `lo..hi`, all under `prefix`. Its
+/// subdirectories are pushed onto `stack`.
+#[allow(clippy::too_many_arguments)]
 fn index_dir<'r>(
     repo: &'r Repository,
     index: &IndexFile,
@@ -131,6 +133,7 @@ fn index_dir<'r>(
     lo: usize,
     hi: usize,
     out: &mut Walked,
+    stack: &mut Vec<DirFrame<'r>>,
 ) -> Result<()> {
     let key = prefix.strip_suffix(b"/").unwrap_or(prefix);
     if let (Some(cached), Some(head)) = (index.cache.get(key), &head) {
@@ -143,6 +146,8 @@ fn index_dir<'r>(
     let mut k = lo;
     while k < hi {
         let entry = &index.entries[k];
+        // The parser checked that entries are sorted, so every entry in lo..hi
+        // lies under the prefix.
         let rest = &entry.path[prefix.len()..];
         match memchr::memchr(b'/', rest) {
             None => {
@@ -153,8 +158,8 @@ fn index_dir<'r>(
                 if entry.mode & TYPE_MASK == GITLINK {
                     continue;
                 }
-                let id = Oid::from_bytes(entry.id)
-                    .map_err(|e| Error::git("bad object id in the index", e))?;
+                let id =
+                    Oid::from_bytes(entry.id).map_err(|e| fail("bad object id in the index", e))?;
                 let old = head
                     .as_ref()
                     .and_then(|h| h.get_name_bytes(rest))
@@ -175,8 +180,10 @@ fn index_dir<'r>(
                     Some(e) if e.kind() == Some(ObjectType::Tree) => Some(find_tree(repo, e.id())?),
                     _ => None,
                 };
-                index_dir(repo, index, &sub, sub_head, k, end, out)?;
-                k = end;
+                // `partition_point` found at least the entry at k, which starts
+                // with `sub`: the walk always moves on.
+                stack.push((sub, sub_head, k, end.max(k + 1)));
+                k = end.max(k + 1);
             }
         }
     }
@@ -199,11 +206,17 @@ fn record_deletion(e: &git2::TreeEntry, out: &mut Walked) {
 }
 
 /// One tree against another (`None`: the empty tree), skipping equal subtrees.
+/// Directories wait on an explicit stack, so depth costs memory, never the stack.
 pub fn tree_against_tree(repo: &Repository, old: Option<&Tree>, new: &Tree) -> Result<Walked> {
     let mut out = Walked::default();
-    tree_dir(repo, b"", old.cloned(), new.clone(), &mut out)?;
+    let mut stack = vec![(Vec::new(), old.cloned(), new.clone())];
+    while let Some((prefix, old, new)) = stack.pop() {
+        tree_dir(repo, &prefix, old, new, &mut out, &mut stack)?;
+    }
     Ok(out)
 }
+
+type TreeFrame<'r> = (Vec<u8>, Option<Tree<'r>>, Tree<'r>);
 
 /// git's tree order: names compared bytewise, a directory as if it ended in '/'.
 fn git_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> std::cmp::Ordering {
@@ -230,6 +243,7 @@ fn tree_dir<'r>(
     old: Option<Tree<'r>>,
     new: Tree<'r>,
     out: &mut Walked,
+    stack: &mut Vec<TreeFrame<'r>>,
 ) -> Result<()> {
     if old.as_ref().is_some_and(|o| o.id() == new.id()) {
         return Ok(());
@@ -251,13 +265,13 @@ fn tree_dir<'r>(
                 j += 1;
             }
             std::cmp::Ordering::Less => {
-                entry_changed(repo, prefix, &new_entries[i], None, out)?;
+                entry_changed(repo, prefix, &new_entries[i], None, out, stack)?;
                 i += 1;
             }
             std::cmp::Ordering::Equal => {
                 let (n, o) = (&new_entries[i], &old_entries[j]);
                 if n.id() != o.id() || n.filemode() != o.filemode() {
-                    entry_changed(repo, prefix, n, Some(o), out)?;
+                    entry_changed(repo, prefix, n, Some(o), out, stack)?;
                 }
                 i += 1;
                 j += 1;
@@ -268,12 +282,13 @@ fn tree_dir<'r>(
 }
 
 /// A new-side entry that differs from the old side's entry of the same name.
-fn entry_changed(
-    repo: &Repository,
+fn entry_changed<'r>(
+    repo: &'r Repository,
     prefix: &[u8],
     new: &git2::TreeEntry,
     old: Option<&git2::TreeEntry>,
     out: &mut Walked,
+    stack: &mut Vec<TreeFrame<'r>>,
 ) -> Result<()> {
     let name = new.name_bytes();
     match new.kind() {
@@ -289,7 +304,8 @@ fn entry_changed(
             };
             let mut sub = join(prefix, name);
             sub.push(b'/');
-            tree_dir(repo, &sub, sub_old, find_tree(repo, new.id())?, out)
+            stack.push((sub, sub_old, find_tree(repo, new.id())?));
+            Ok(())
         }
         Some(ObjectType::Blob) => {
             let before = match old {

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::idiom::load_from_env;
-use super::text::{printable_path, printable_text, shell_word};
+use crate::text::{printable_path, printable_text, shell_word};
 use super::{Color, Mode, Report};
 use crate::finding::{Finding, Location};
 
@@ -33,8 +33,19 @@ impl Paint {
     }
 }
 
+pub struct Human(pub Color);
+
+impl super::Render for Human {
+    fn render(&self, report: &Report) -> String {
+        render(report, self.0)
+    }
+    fn to_stdout(&self) -> bool {
+        false
+    }
+}
+
 /// Renders the report; empty when there is nothing to say.
-pub fn render(report: &Report, color: Color) -> String {
+fn render(report: &Report, color: Color) -> String {
     let paint = Paint(color);
     let mut out = String::new();
     for w in report.warnings {
@@ -45,9 +56,9 @@ pub fn render(report: &Report, color: Color) -> String {
             printable_path(w.as_bytes())
         );
     }
-    let checked = report.checked;
-    let blocking: Vec<&Finding> = checked.findings.iter().filter(|f| f.blocks()).collect();
-    let warnings: Vec<&Finding> = checked.findings.iter().filter(|f| !f.blocks()).collect();
+    let results = report.results;
+    let blocking: Vec<&Finding> = results.findings.iter().filter(|f| f.blocks()).collect();
+    let warnings: Vec<&Finding> = results.findings.iter().filter(|f| !f.blocks()).collect();
 
     if !blocking.is_empty() {
         let n = plural(blocking.len(), "secret", "secrets");
@@ -86,24 +97,24 @@ pub fn render(report: &Report, color: Color) -> String {
         );
         list(&mut out, &warnings, report, &paint);
     }
-    if !checked.not_scanned.is_empty() {
+    if !results.not_scanned.is_empty() {
         let _ = writeln!(
             out,
             "{} {} not scanned:",
             paint.yellow("keyward: warning:"),
-            plural(checked.not_scanned.len(), "file", "files")
+            plural(results.not_scanned.len(), "file", "files")
         );
-        for n in &checked.not_scanned {
+        for n in &results.not_scanned {
             let _ = writeln!(out, "  {}: {}", printable_path(&n.path), n.reason);
         }
     }
-    if checked.baselined > 0 && !out.is_empty() {
+    if results.baselined > 0 && !out.is_empty() {
         let _ = writeln!(
             out,
             "{}",
             paint.dim(&format!(
                 "keyward: {} suppressed by the baseline",
-                plural(checked.baselined, "finding", "findings")
+                plural(results.baselined, "finding", "findings")
             ))
         );
     }

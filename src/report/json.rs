@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::text::printable_path;
+use crate::text::printable_path;
 use super::{iso8601, Report};
 use crate::finding::Location;
 
@@ -72,7 +72,7 @@ pub struct NotScanned {
 
 pub fn document<'a>(report: &'a Report) -> Document<'a> {
     let findings = report
-        .checked
+        .results
         .findings
         .iter()
         .map(|f| {
@@ -110,7 +110,7 @@ pub fn document<'a>(report: &'a Report) -> Document<'a> {
         blocked: report.blocked(),
         findings,
         not_scanned: report
-            .checked
+            .results
             .not_scanned
             .iter()
             .map(|n| NotScanned {
@@ -118,12 +118,23 @@ pub fn document<'a>(report: &'a Report) -> Document<'a> {
                 reason: n.reason.clone(),
             })
             .collect(),
-        baselined: report.checked.baselined,
+        baselined: report.results.baselined,
         warnings: report.warnings,
     }
 }
 
-pub fn render(report: &Report) -> String {
+pub struct Json;
+
+impl super::Render for Json {
+    fn render(&self, report: &Report) -> String {
+        render(report)
+    }
+    fn to_stdout(&self) -> bool {
+        true
+    }
+}
+
+fn render(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(&document(report)).expect("report serialises");
     s.push('\n');
     s

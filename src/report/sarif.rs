@@ -5,14 +5,14 @@
 
 use serde_json::{json, Value};
 
-use super::text::printable_path;
+use crate::text::printable_path;
 use super::Report;
 use crate::finding::Location;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 pub fn document(report: &Report) -> Value {
-    let mut rule_indices: Vec<usize> = report.checked.findings.iter().map(|f| f.rule).collect();
+    let mut rule_indices: Vec<usize> = report.results.findings.iter().map(|f| f.rule).collect();
     rule_indices.sort_unstable();
     rule_indices.dedup();
     let rules: Vec<Value> = rule_indices
@@ -31,7 +31,7 @@ pub fn document(report: &Report) -> Value {
         })
         .collect();
     let results: Vec<Value> = report
-        .checked
+        .results
         .findings
         .iter()
         .map(|f| {
@@ -99,7 +99,18 @@ fn uri(path: &str) -> String {
     out
 }
 
-pub fn render(report: &Report) -> String {
+pub struct Sarif;
+
+impl super::Render for Sarif {
+    fn render(&self, report: &Report) -> String {
+        render(report)
+    }
+    fn to_stdout(&self) -> bool {
+        true
+    }
+}
+
+fn render(report: &Report) -> String {
     let mut s = serde_json::to_string_pretty(&document(report)).expect("report serialises");
     s.push('\n');
     s

@@ -175,10 +175,12 @@ impl Rule {
         Rule::new(spec, self.origin)
     }
 
-    fn fail(&self, message: impl Into<String>) -> Error {
+    /// An error placed at this rule's pattern in the file it came from.
+    pub fn fail(&self, message: impl Into<String>) -> Error {
         let (line, column) = self.origin.line_col(self.spec.regex.span().start);
         Error::Rule {
             origin: self.origin.name.clone(),
+            builtin: self.origin.name == BUILTIN_NAME,
             line,
             column,
             id: self.spec.id.clone(),
@@ -217,24 +219,15 @@ impl Rule {
         Ok(())
     }
 
-    /// Compiles on first use; later calls are a pointer read.
+    /// Compiles on first use, once; later calls are a pointer read. Rules from
+    /// files people edit are compiled at load time through this too, so an error
+    /// surfaces then, and the regex is not compiled a second time at the first hit.
     pub fn regex(&self) -> Result<&Regex> {
         if let Some(re) = self.regex.get() {
             return Ok(re);
         }
-        let re = self.compile()?;
-        Ok(self.regex.get_or_init(|| re))
-    }
-
-    /// Compiles now, checking that the secret group exists: for rules from files
-    /// people edit, where an error must surface at load time, not at the first hit.
-    pub fn compile(&self) -> Result<Regex> {
-        let re = RegexBuilder::new(self.spec.regex.get_ref())
-            .unicode(false)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .dfa_size_limit(REGEX_DFA_LIMIT)
-            .build()
-            .map_err(|e| self.fail(format!("invalid regex: {}", one_line(&e.to_string()))))?;
+        let re = build_regex(self.spec.regex.get_ref())
+            .map_err(|e| self.fail(format!("invalid regex: {e}")))?;
         if self.spec.secret_group >= re.captures_len() {
             return Err(self.fail(format!(
                 "secret_group {} does not exist in the regex ({} groups)",
@@ -242,7 +235,7 @@ impl Rule {
                 re.captures_len() - 1
             )));
         }
-        Ok(re)
+        Ok(self.regex.get_or_init(|| re))
     }
 
     /// Length of the keyword the secret starts with (`sk_live_`): the part of a
@@ -258,6 +251,19 @@ impl Rule {
             .max()
             .unwrap_or(0)
     }
+}
+
+/// Every regex keyward runs (rule patterns, rule allow lists, configuration
+/// allowlists) is built here: bytes, not Unicode (keys are ASCII and files need not
+/// be UTF-8), with size limits, so a hostile pattern fails to compile instead of
+/// exhausting memory. The error is one line, ready to be placed at a file position.
+pub fn build_regex(pattern: &str) -> std::result::Result<Regex, String> {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_DFA_LIMIT)
+        .build()
+        .map_err(|e| one_line(&e.to_string()))
 }
 
 /// regex errors are multi-line drawings; the error report wants one line.
@@ -305,7 +311,7 @@ impl Catalogue {
     /// Adds a rule from a file people edit: its regex is compiled now, so a bad
     /// one is an error at load time rather than at its first keyword hit.
     pub fn add_checked(&mut self, rule: Rule, require_keywords: bool) -> Result<()> {
-        rule.compile()?;
+        rule.regex()?;
         self.add(rule, require_keywords)
     }
 

@@ -1,13 +1,20 @@
-//! The scan engine: bytes and a path in, matches out. It knows nothing of git.
+//! The scan engine: bytes in, matches out. It knows nothing of git.
 //!
-//! Cost model: one Aho-Corasick pass over the input finds every rule keyword
-//! (ASCII-case-insensitively); that pass is the only per-byte work on a clean input,
-//! and it costs the same with ten rules or three hundred. Only on a line holding a
-//! keyword does the keyword's rule run its regex, once per rule and line, compiled on
-//! first use. Confirmed matches then pass the entropy floor, the placeholder filter
-//! and the inline allow markers. Line numbers and columns are counted incrementally,
-//! so a scan stays linear in the input however many keywords it holds. (Rules
-//! imported without keywords are the exception: they run over the whole input.)
+//! Cost model. Let n be the input's length and W the multi-line window (128 KiB).
+//! One Aho-Corasick pass over the input finds every rule keyword
+//! (ASCII-case-insensitively); on a clean input that pass is the only per-byte work,
+//! and it costs the same with ten rules or three hundred. On a line holding a
+//! keyword, each rule asking for a keyword there runs its regex once over that line;
+//! a multi-line rule (a PEM block) runs over a window of W bytes from the line, and
+//! only when the line lies past the first half of that rule's previous window, so
+//! its windows overlap at most by half. The bytes a scan examines are therefore at
+//! most n for the keyword pass, plus n per single-line rule and 2n + W per
+//! multi-line rule that has a keyword in the input, plus n per rule without
+//! keywords: linear in n whatever a configuration says (which bounds the number of
+//! rules), and [`Stats::examined`] counts them so tests can hold the engine to it.
+//! Matches are then sorted once; fallback shadowing, line numbers, columns and
+//! allow markers are found in one sweep over them, so a million matches on one line
+//! cost a million times a constant, not a million times the line.
 
 mod examples;
 mod filter;
@@ -25,8 +32,15 @@ use crate::secret::Secret;
 
 pub use filter::entropy;
 
-/// How far past the keyword's line a multi-line rule (a PEM block) may look.
-const MULTILINE_WINDOW: usize = 64 * 1024;
+/// How far past the keyword's line a multi-line rule (a PEM block) may look. A
+/// match up to half of this long is always found whole (see the cost model).
+const MULTILINE_WINDOW: usize = 128 * 1024;
+
+/// What a scan cost: the bytes the keyword pass and every regex examined.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    pub examined: u64,
+}
 
 /// A confirmed secret within one input.
 #[derive(Debug, Clone)]
@@ -40,9 +54,20 @@ pub struct Match {
     pub line: usize,
     /// 1-based column, in characters (UTF-8 continuation bytes do not count).
     pub column: usize,
+    /// 1-based line of the secret's last byte (the same as `line` but for
+    /// multi-line secrets).
+    pub end_line: usize,
     pub secret: Secret,
     /// The secret is a provider's published documentation example.
     pub public_example: bool,
+}
+
+/// A match before it is placed at a line: what `confirm` finds.
+struct Raw {
+    rule: usize,
+    offset: usize,
+    secret: Secret,
+    public_example: bool,
 }
 
 pub struct Scanner {
@@ -83,7 +108,8 @@ impl Scanner {
                     pattern_rules.push(Vec::new());
                     keywords.len() - 1
                 });
-                if !pattern_rules[pattern].contains(&rule_index) {
+                // A rule's keywords are few, so this is the last entry or nothing.
+                if pattern_rules[pattern].last() != Some(&rule_index) {
                     pattern_rules[pattern].push(rule_index);
                 }
             }
@@ -91,33 +117,17 @@ impl Scanner {
                 None
             } else {
                 Some(
-                    crate::config::globset(&rule.spec.paths).map_err(|e| Error::Rule {
-                        origin: "rule".into(),
-                        line: 0,
-                        column: 0,
-                        id: rule.spec.id.clone(),
-                        message: format!("paths: {e}"),
-                    })?,
+                    crate::config::globset(&rule.spec.paths)
+                        .map_err(|e| rule.fail(format!("paths: {e}")))?,
                 )
             });
             let compiled: std::result::Result<Vec<_>, _> = rule
                 .spec
                 .allow
                 .iter()
-                .map(|a| {
-                    regex::bytes::RegexBuilder::new(a)
-                        .unicode(false)
-                        .size_limit(1 << 20)
-                        .build()
-                })
+                .map(|a| crate::rules::build_regex(a))
                 .collect();
-            allow.push(compiled.map_err(|e| Error::Rule {
-                origin: "rule".into(),
-                line: 0,
-                column: 0,
-                id: rule.spec.id.clone(),
-                message: format!("allow: invalid regex: {e}"),
-            })?);
+            allow.push(compiled.map_err(|e| rule.fail(format!("allow: invalid regex: {e}")))?);
             stopwords.push(
                 rule.spec
                     .stopwords
@@ -159,31 +169,28 @@ impl Scanner {
         &self.catalogue
     }
 
-    /// Whether a rule applies at `path` (its `paths` globs); `None` stands for
-    /// content not yet tied to one path, which every rule applies to.
-    pub fn applies(&self, rule: usize, path: Option<&[u8]>) -> bool {
-        match (&self.paths[rule], path) {
-            (None, _) | (_, None) => true,
-            (Some(set), Some(path)) => {
-                set.is_match(std::path::Path::new(std::ffi::OsStr::from_bytes(path)))
-            }
+    /// Whether a rule applies at `path` (its `paths` globs).
+    pub fn applies(&self, rule: usize, path: &[u8]) -> bool {
+        match &self.paths[rule] {
+            None => true,
+            Some(set) => set.is_match(std::path::Path::new(std::ffi::OsStr::from_bytes(path))),
         }
     }
 
-    /// Scans one input found at `path`, appending matches in order of offset.
-    pub fn scan(&self, path: &[u8], input: &[u8], out: &mut Vec<Match>) -> Result<()> {
-        self.scan_at(Some(path), input, out)
-    }
-
-    /// Like `scan`, for content found at `path`, or at no path in particular
-    /// (a blob that may appear at several): then every rule runs, and the caller
-    /// checks `applies` per path.
-    pub fn scan_at(&self, path: Option<&[u8]>, input: &[u8], out: &mut Vec<Match>) -> Result<()> {
-        let first = out.len();
-        let mut lines = LineCursor::new(input);
-        // The line each rule last ran on: hits arrive in order of their end offset,
-        // so one slot per rule is enough to run each rule once per line.
-        let mut last_line: Vec<usize> = vec![usize::MAX; self.catalogue.rules.len()];
+    /// Scans one input, appending its matches in order of offset. Every rule runs,
+    /// whatever its path filter: the same content may appear at several paths, and
+    /// where it appears is for the caller to weigh (`applies`).
+    pub fn scan(&self, input: &[u8], out: &mut Vec<Match>) -> Result<Stats> {
+        let mut stats = Stats::default();
+        let mut raw: Vec<Raw> = Vec::new();
+        let rules = self.catalogue.rules.len();
+        // Per rule: the line it last ran on (hits arrive in order of their end
+        // offset, so one slot is enough to run each rule once per line), where its
+        // last multi-line window started, and where its last accepted match ended
+        // (windows may overlap, and a match must be taken once).
+        let mut last_line: Vec<usize> = vec![usize::MAX; rules];
+        let mut window_start: Vec<Option<usize>> = vec![None; rules];
+        let mut taken_to: Vec<usize> = vec![0; rules];
         // The first keyword on a line is found by a plain leftmost search (the
         // fast path, with the automaton's prefilter); only on such a line does an
         // overlapping search collect every keyword, and so every rule, it holds.
@@ -193,194 +200,212 @@ impl Scanner {
                 .finder
                 .find(aho_corasick::Input::new(input).span(pos..input.len()))
             else {
+                stats.examined += (input.len() - pos) as u64;
                 break;
             };
-            let (line_start, line_end) = lines.line_around(first_hit.start());
+            let line_start =
+                memchr::memrchr(b'\n', &input[pos..first_hit.start()]).map_or(pos, |i| pos + i + 1);
+            let line_end = memchr::memchr(b'\n', &input[first_hit.start()..])
+                .map_or(input.len(), |i| first_hit.start() + i);
+            stats.examined += (line_end - pos) as u64;
             let line = &input[line_start..line_end];
+            stats.examined += line.len() as u64;
             for hit in self.automaton.find_overlapping_iter(line) {
                 for &rule_index in &self.pattern_rules[hit.pattern().as_usize()] {
-                    if last_line[rule_index] == line_start || !self.applies(rule_index, path) {
+                    if last_line[rule_index] == line_start {
                         continue;
                     }
                     last_line[rule_index] = line_start;
-                    let window_end = if self.catalogue.get(rule_index).spec.multiline {
+                    let end = if self.catalogue.get(rule_index).spec.multiline {
+                        if window_start[rule_index]
+                            .is_some_and(|w| line_start < w.saturating_add(MULTILINE_WINDOW / 2))
+                        {
+                            continue;
+                        }
+                        window_start[rule_index] = Some(line_start);
                         input.len().min(line_start.saturating_add(MULTILINE_WINDOW))
                     } else {
                         line_end
                     };
+                    stats.examined += (end - line_start) as u64;
                     self.confirm(
-                        rule_index, input, line_start, window_end, &mut lines, first, out,
+                        rule_index,
+                        input,
+                        line_start..end,
+                        &mut taken_to[rule_index],
+                        &mut raw,
                     )?;
                 }
             }
             pos = line_end + 1;
         }
         for &rule_index in &self.unfiltered {
-            if self.applies(rule_index, path) {
-                self.confirm(rule_index, input, 0, input.len(), &mut lines, first, out)?;
-            }
+            stats.examined += input.len() as u64;
+            self.confirm(
+                rule_index,
+                input,
+                0..input.len(),
+                &mut taken_to[rule_index],
+                &mut raw,
+            )?;
         }
-        out[first..].sort_by_key(|m| (m.offset, m.rule));
-        self.drop_shadowed_fallbacks(out, first);
-        Ok(())
+        raw.sort_unstable_by_key(|m| (m.offset, m.rule));
+        self.drop_shadowed_fallbacks(&mut raw);
+        place(&self.catalogue, input, raw, out);
+        Ok(stats)
     }
 
-    /// Removes fallback-rule matches that overlap a specific rule's match.
-    fn drop_shadowed_fallbacks(&self, out: &mut Vec<Match>, first: usize) {
-        let is_fallback = |m: &Match| self.catalogue.get(m.rule).spec.fallback;
-        if !out[first..].iter().any(is_fallback) {
+    /// Removes fallback-rule matches that overlap a specific rule's match. With the
+    /// specific spans sorted by start and a running maximum of their ends, each
+    /// fallback needs one binary search: O(m log m) for m matches.
+    fn drop_shadowed_fallbacks(&self, raw: &mut Vec<Raw>) {
+        let is_fallback = |m: &Raw| self.catalogue.get(m.rule).spec.fallback;
+        if !raw.iter().any(is_fallback) {
             return;
         }
-        let specific: Vec<(usize, usize)> = out[first..]
-            .iter()
-            .filter(|m| !is_fallback(m))
-            .map(|m| (m.offset, m.offset + m.secret.len()))
-            .collect();
-        let mut i = first;
-        while i < out.len() {
-            let m = &out[i];
-            let span = (m.offset, m.offset + m.secret.len());
-            if is_fallback(m) && specific.iter().any(|&(s, e)| s < span.1 && span.0 < e) {
-                out.remove(i);
-            } else {
-                i += 1;
-            }
+        // `raw` is sorted by offset, so the specific spans are too.
+        let mut starts = Vec::new();
+        let mut max_end = Vec::new();
+        for m in raw.iter().filter(|m| !is_fallback(m)) {
+            let end = m.offset + m.secret.len();
+            starts.push(m.offset);
+            max_end.push(max_end.last().map_or(end, |&e: &usize| e.max(end)));
         }
+        raw.retain(|m| {
+            if !is_fallback(m) {
+                return true;
+            }
+            let end = m.offset + m.secret.len();
+            // Specific spans starting before this one ends; one of them overlaps
+            // it when the furthest-reaching ends after this one starts.
+            let before = starts.partition_point(|&s| s < end);
+            !(before > 0 && max_end[before - 1] > m.offset)
+        });
     }
 
-    /// Runs one rule's regex over `input[start..end]` and keeps what survives the
-    /// filters.
-    #[allow(clippy::too_many_arguments)]
+    /// Runs one rule's regex over `input[span]` and keeps what survives the
+    /// filters. `taken_to` is where this rule's last accepted match ended.
     fn confirm(
         &self,
         rule_index: usize,
         input: &[u8],
-        start: usize,
-        end: usize,
-        lines: &mut LineCursor,
-        first: usize,
-        out: &mut Vec<Match>,
+        span: std::ops::Range<usize>,
+        taken_to: &mut usize,
+        out: &mut Vec<Raw>,
     ) -> Result<()> {
         let rule = self.catalogue.get(rule_index);
         let regex = rule.regex()?;
-        for caps in regex.captures_iter(&input[start..end]) {
+        let start = span.start;
+        for caps in regex.captures_iter(&input[span]) {
             let Some(group) = caps.get(rule.spec.secret_group) else {
                 continue;
             };
             let bytes = group.as_bytes();
-            if bytes.is_empty() {
-                continue;
-            }
             let offset = start + group.start();
-            if out[first..]
-                .iter()
-                .any(|m| m.rule == rule_index && m.offset == offset)
-            {
+            if bytes.is_empty() || offset < *taken_to {
                 continue;
             }
             let prefix = rule.visible_prefix(bytes);
             // Published examples are reported as such before the placeholder filter,
             // which would otherwise drop the ones that say EXAMPLE.
             let public_example = self.catalogue.is_public_example(bytes).is_some();
-            if !public_example {
-                if rule
-                    .spec
-                    .min_entropy
-                    .is_some_and(|floor| filter::entropy(bytes) < floor)
-                {
-                    continue;
-                }
-                if rule.spec.placeholder_filter && filter::is_placeholder(&bytes[prefix..]) {
-                    continue;
-                }
-                if self.allow[rule_index].iter().any(|re| re.is_match(bytes)) {
-                    continue;
-                }
-                if !self.stopwords[rule_index].is_empty() {
-                    let lower = bytes.to_ascii_lowercase();
-                    if self.stopwords[rule_index]
-                        .iter()
-                        .any(|w| memchr::memmem::find(&lower, w).is_some())
-                    {
-                        continue;
-                    }
-                }
-            }
-            if filter::has_allow_marker(lines.line_of(offset)) {
+            if !public_example && !self.plausible(rule_index, bytes, prefix) {
                 continue;
             }
-            let (line, column) = lines.position(offset);
-            out.push(Match {
+            *taken_to = offset + bytes.len();
+            out.push(Raw {
                 rule: rule_index,
-                severity: if public_example {
-                    Severity::Warn
-                } else {
-                    rule.spec.severity
-                },
                 offset,
-                line,
-                column,
                 secret: Secret::new(bytes.to_vec(), prefix),
                 public_example,
             });
         }
         Ok(())
     }
+
+    /// The rule's own filters: entropy floor, placeholders, allow regexes, stopwords.
+    fn plausible(&self, rule_index: usize, bytes: &[u8], prefix: usize) -> bool {
+        let spec = &self.catalogue.get(rule_index).spec;
+        if spec
+            .min_entropy
+            .is_some_and(|floor| filter::entropy(bytes) < floor)
+        {
+            return false;
+        }
+        if spec.placeholder_filter && filter::is_placeholder(&bytes[prefix..]) {
+            return false;
+        }
+        if self.allow[rule_index].iter().any(|re| re.is_match(bytes)) {
+            return false;
+        }
+        if !self.stopwords[rule_index].is_empty() {
+            let lower = bytes.to_ascii_lowercase();
+            if self.stopwords[rule_index]
+                .iter()
+                .any(|w| memchr::memmem::find(&lower, w).is_some())
+            {
+                return false;
+            }
+        }
+        true
+    }
 }
 
-/// Finds line bounds and numbers for offsets that mostly arrive in increasing order,
-/// counting newlines only over bytes not yet counted.
-struct LineCursor<'a> {
-    input: &'a [u8],
-    /// A line start whose 1-based number is known.
-    known_start: usize,
-    known_line: usize,
-    /// The line last asked for, as [start, end).
-    current: (usize, usize),
-}
-
-impl<'a> LineCursor<'a> {
-    fn new(input: &'a [u8]) -> LineCursor<'a> {
-        LineCursor {
-            input,
-            known_start: 0,
-            known_line: 1,
-            current: (usize::MAX, usize::MAX),
+/// Gives sorted raw matches their line and column, and drops the ones an inline
+/// allow marker covers, in one forward sweep: every byte before a match is looked
+/// at once for newlines and once for its column, and each line is searched for a
+/// marker at most once.
+fn place(catalogue: &Catalogue, input: &[u8], raw: Vec<Raw>, out: &mut Vec<Match>) {
+    let mut line = 1;
+    let mut line_start = 0;
+    // Bytes before this have been counted.
+    let mut counted_to = 0;
+    let mut col = 1;
+    // The current line's end and whether it holds a marker, once asked.
+    let mut line_info: Option<(usize, bool)> = None;
+    for m in raw {
+        let gap = &input[counted_to..m.offset];
+        let newlines = memchr::memchr_iter(b'\n', gap).count();
+        if newlines > 0 {
+            line += newlines;
+            let last = memchr::memrchr(b'\n', gap).expect("counted a newline in the gap");
+            line_start = counted_to + last + 1;
+            line_info = None;
+            col = 1;
+            counted_to = line_start;
         }
-    }
-
-    fn bounds(&self, offset: usize) -> (usize, usize) {
-        let start = memchr::memrchr(b'\n', &self.input[..offset]).map_or(0, |i| i + 1);
-        let end =
-            memchr::memchr(b'\n', &self.input[offset..]).map_or(self.input.len(), |i| offset + i);
-        (start, end)
-    }
-
-    fn line_around(&mut self, offset: usize) -> (usize, usize) {
-        if offset < self.current.0 || offset >= self.current.1 {
-            self.current = self.bounds(offset);
-        }
-        self.current
-    }
-
-    fn line_of(&self, offset: usize) -> &'a [u8] {
-        let (start, end) = self.bounds(offset);
-        &self.input[start..end]
-    }
-
-    /// 1-based line and character column of `offset`.
-    fn position(&mut self, offset: usize) -> (usize, usize) {
-        let start = memchr::memrchr(b'\n', &self.input[..offset]).map_or(0, |i| i + 1);
-        if start < self.known_start {
-            self.known_start = 0;
-            self.known_line = 1;
-        }
-        self.known_line += memchr::memchr_iter(b'\n', &self.input[self.known_start..start]).count();
-        self.known_start = start;
-        let column = 1 + self.input[start..offset]
+        col += input[counted_to..m.offset]
             .iter()
             .filter(|&&b| (b & 0xC0) != 0x80)
             .count();
-        (self.known_line, column)
+        counted_to = m.offset;
+        let (line_end, marked) = *line_info.get_or_insert_with(|| {
+            let end = memchr::memchr(b'\n', &input[line_start..])
+                .map_or(input.len(), |i| line_start + i);
+            (end, filter::has_allow_marker(&input[line_start..end]))
+        });
+        if marked {
+            continue;
+        }
+        let end = m.offset + m.secret.len();
+        let end_line = if end > line_end {
+            line + memchr::memchr_iter(b'\n', &input[m.offset..end]).count()
+        } else {
+            line
+        };
+        out.push(Match {
+            rule: m.rule,
+            severity: if m.public_example {
+                Severity::Warn
+            } else {
+                catalogue.get(m.rule).spec.severity
+            },
+            offset: m.offset,
+            line,
+            column: col,
+            end_line,
+            secret: m.secret,
+            public_example: m.public_example,
+        });
     }
 }

@@ -1,22 +1,25 @@
 //! Files on disk: `keyward scan`. Honours .gitignore (unless told not to), reads
 //! hidden files (`.env`, `.github/workflows`, `.gitlab-ci.yml` are where CI secrets
-//! live), and never follows a symlink out of the tree.
+//! live), and never follows a symlink out of the tree. Walking only lists the files;
+//! the pipeline reads them, over every core.
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use crate::check::{Against, Checked, Checker, NotScanned};
 use crate::error::{Error, Result};
+use crate::pipeline::{Appearance, Blob, Content, Earlier, NotScanned, Origin};
 
-pub fn scan(roots: &[PathBuf], respect_ignore: bool, checker: &Checker) -> Result<Checked> {
-    let mut out = Checked::default();
+/// The files under `roots`, and the places that could not be walked.
+pub fn blobs(roots: &[PathBuf], respect_ignore: bool) -> Result<(Vec<Blob>, Vec<NotScanned>)> {
+    let mut blobs = Vec::new();
+    let mut not_walked = Vec::new();
     for root in roots {
         let meta = std::fs::symlink_metadata(root).map_err(|source| Error::Io {
             path: root.clone(),
             source,
         })?;
         if meta.is_file() {
-            scan_file(root, meta.len(), checker, &mut out)?;
+            push(&mut blobs, root);
             continue;
         }
         let walker = ignore::WalkBuilder::new(root)
@@ -34,7 +37,7 @@ pub fn scan(roots: &[PathBuf], respect_ignore: bool, checker: &Checker) -> Resul
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
-                    out.not_scanned.push(NotScanned {
+                    not_walked.push(NotScanned {
                         path: root.as_os_str().as_bytes().to_vec(),
                         reason: format!("cannot walk: {e}"),
                     });
@@ -43,31 +46,24 @@ pub fn scan(roots: &[PathBuf], respect_ignore: bool, checker: &Checker) -> Resul
             };
             // Only regular files: symlinks are not followed, so nothing outside
             // the tree is read.
-            let Some(kind) = entry.file_type() else {
-                continue;
-            };
-            if !kind.is_file() {
-                continue;
+            if entry.file_type().is_some_and(|k| k.is_file()) {
+                push(&mut blobs, entry.path());
             }
-            let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            scan_file(entry.path(), len, checker, &mut out)?;
         }
     }
-    Ok(out)
+    Ok((blobs, not_walked))
 }
 
-fn scan_file(path: &Path, len: u64, checker: &Checker, out: &mut Checked) -> Result<()> {
+fn push(blobs: &mut Vec<Blob>, path: &Path) {
     let shown = path.strip_prefix("./").unwrap_or(path);
-    let label = shown.as_os_str().as_bytes();
-    if !checker.wants(label, len, out) {
-        return Ok(());
-    }
-    match std::fs::read(path) {
-        Ok(content) => out.merge(checker.check(label, &content, Against::Nothing)?),
-        Err(e) => out.not_scanned.push(NotScanned {
-            path: label.to_vec(),
-            reason: format!("cannot read: {e}"),
-        }),
-    }
-    Ok(())
+    let order = blobs.len();
+    blobs.push(Blob {
+        content: Content::File(path.to_path_buf()),
+        appearances: vec![Appearance {
+            path: shown.as_os_str().as_bytes().to_vec(),
+            origin: Origin::File,
+            earlier: Earlier::Nothing,
+            order,
+        }],
+    });
 }

@@ -1,7 +1,6 @@
 //! A commit message, as the commit-msg hook receives it.
 
-use crate::check::{Against, Checked, Checker};
-use crate::error::Result;
+use crate::pipeline::{Appearance, Blob, Content, Earlier, Origin};
 
 /// git's scissors line: with `commit -v` the diff follows it in the message file,
 /// and is not part of the message.
@@ -25,9 +24,16 @@ pub fn message_text(raw: &[u8], comment_char: u8) -> Vec<u8> {
     out
 }
 
-pub fn scan(label: &[u8], raw: &[u8], comment_char: u8, checker: &Checker) -> Result<Checked> {
-    let text = message_text(raw, comment_char);
-    checker.check(label, &text, Against::Nothing)
+pub fn blobs(label: &[u8], raw: &[u8], comment_char: u8) -> Vec<Blob> {
+    vec![Blob {
+        content: Content::Bytes(message_text(raw, comment_char).into()),
+        appearances: vec![Appearance {
+            path: label.to_vec(),
+            origin: Origin::Message,
+            earlier: Earlier::Nothing,
+            order: 0,
+        }],
+    }]
 }
 
 #[cfg(test)]

@@ -1,47 +1,33 @@
-//! What `git commit` is about to record: the added lines of each staged blob,
-//! spread over the cores when there are many.
+//! What `git commit` is about to record: each staged blob, compared by line with
+//! the version it replaces.
 
-use std::sync::Mutex;
+use std::collections::HashMap;
 
-use super::parallel;
-use crate::check::{Against, Checked, Checker};
-use crate::error::Result;
-use crate::git::{self, Repo, Staged};
+use crate::git::{ObjectId, Staged};
+use crate::pipeline::{Appearance, Blob, Content, Earlier, Origin};
 
-pub fn scan(repo: &Repo, staged: &Staged, checker: &Checker) -> Result<Checked> {
-    let skipped = Mutex::new(Checked::default());
-    let location = repo.location();
-    let results = parallel(repo, &location, staged.changes.len(), None, |repo, i| {
-        let change = &staged.changes[i];
-        let mut out = Checked::default();
-        if !checker.wants(
-            &change.path,
-            repo.blob_size(change.new, &change.path)?,
-            &mut out,
-        ) {
-            skipped
-                .lock()
-                .expect("no worker panics holding it")
-                .merge(out);
-            return Ok(None);
-        }
-        let new = repo.read_blob(change.new, &change.path)?;
-        let old = match change.old {
-            Some(id) => Some(repo.read_blob(id, change.old_path.as_ref().unwrap_or(&change.path))?),
-            None => None,
+pub fn blobs(staged: &Staged) -> Vec<Blob> {
+    let mut blobs: Vec<Blob> = Vec::new();
+    let mut index: HashMap<ObjectId, usize> = HashMap::new();
+    for (order, change) in staged.changes.iter().enumerate() {
+        let appearance = Appearance {
+            path: change.path.clone(),
+            origin: Origin::Staged,
+            earlier: match change.old {
+                Some(old) => Earlier::Lines(Content::Object(old)),
+                None => Earlier::Nothing,
+            },
+            order,
         };
-        let against = match &old {
-            Some(old) => Against::Lines(old, &git::added_lines),
-            None => Against::Nothing,
-        };
-        let checked = checker.check(&change.path, &new, against)?;
-        let empty =
-            checked.findings.is_empty() && checked.not_scanned.is_empty() && checked.baselined == 0;
-        Ok((!empty).then_some(checked))
-    })?;
-    let mut out = skipped.into_inner().expect("no worker panics holding it");
-    for (_, c) in results {
-        out.merge(c);
+        // The same content staged at several paths is read and scanned once.
+        let i = *index.entry(change.new).or_insert_with(|| {
+            blobs.push(Blob {
+                content: Content::Object(change.new),
+                appearances: Vec::new(),
+            });
+            blobs.len() - 1
+        });
+        blobs[i].appearances.push(appearance);
     }
-    Ok(out)
+    blobs
 }

@@ -125,18 +125,18 @@ fn pre_push_by_hand_with_malformed_input_fails_closed() {
 
 #[test]
 fn debug_output_of_findings_is_redacted() {
-    use keyward::check::{Against, Checker};
+    use keyward::pipeline::{Earlier, Pipeline};
     let secret = key("sk_live_", 99);
-    let checker = Checker::new(
+    let checker = Pipeline::new(
         keyward::config::Config::builtin().unwrap(),
         Default::default(),
     )
     .unwrap();
     let checked = checker
-        .check(
+        .check_bytes(
             b"a.py",
             format!("k = '{secret}'\n").as_bytes(),
-            Against::Nothing,
+            Earlier::Nothing,
         )
         .unwrap();
     assert_eq!(checked.findings.len(), 1);

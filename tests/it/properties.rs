@@ -1,14 +1,14 @@
 //! Properties of the scan engine over generated input: a key anywhere in any
 //! surrounding bytes is found where it is; arbitrary bytes never make it panic.
 
-use keyward::check::{Against, Checker};
+use keyward::pipeline::{Earlier, Pipeline};
 use keyward::config::Config;
 use keyward::finding::Location;
 use proptest::prelude::*;
 
-fn checker() -> &'static Checker {
-    static CHECKER: std::sync::OnceLock<Checker> = std::sync::OnceLock::new();
-    CHECKER.get_or_init(|| Checker::new(Config::builtin().unwrap(), Default::default()).unwrap())
+fn checker() -> &'static Pipeline {
+    static PIPELINE: std::sync::OnceLock<Pipeline> = std::sync::OnceLock::new();
+    PIPELINE.get_or_init(|| Pipeline::new(Config::builtin().unwrap(), Default::default()).unwrap())
 }
 
 fn kind() -> impl Strategy<Value = &'static str> {
@@ -29,7 +29,7 @@ proptest! {
         let mut input = prefix.clone();
         input.extend_from_slice(key.as_bytes());
         input.extend_from_slice(&suffix);
-        let checked = checker().check(b"f.txt", &input, Against::Nothing).unwrap();
+        let checked = checker().check_bytes(b"f.txt", &input, Earlier::Nothing).unwrap();
         let start = prefix.len();
         // The secret may run on into alphanumeric bytes after the key (that is
         // where a key ends), but it must cover the key and start where it does.
@@ -60,7 +60,7 @@ proptest! {
         let key = format!("sk_live_{body}");
         lines[at_line].insert_str(col, &format!(" {key} "));
         let text = lines.join("\n");
-        let checked = checker().check(b"f.txt", text.as_bytes(), Against::Nothing).unwrap();
+        let checked = checker().check_bytes(b"f.txt", text.as_bytes(), Earlier::Nothing).unwrap();
         let f = checked.findings.iter().find(|f| f.secret.expose() == key.as_bytes());
         prop_assert!(f.is_some(), "not found");
         prop_assert_eq!(f.unwrap().location, Location::Text { line: at_line + 1, column: col + 2 });
@@ -68,8 +68,8 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(input in prop::collection::vec(any::<u8>(), 0..4096)) {
-        checker().check(b"x", &input, Against::Nothing).unwrap();
-        checker().check(b"x", &input, Against::Secrets(&input[..input.len() / 2])).unwrap();
+        checker().check_bytes(b"x", &input, Earlier::Nothing).unwrap();
+        checker().check_bytes(b"x", &input, Earlier::Secrets(vec![keyward::pipeline::Content::Bytes(input[..input.len() / 2].into())])).unwrap();
     }
 
     #[test]
@@ -78,6 +78,6 @@ proptest! {
         0..200,
     )) {
         let input = parts.concat();
-        checker().check(b"x", input.as_bytes(), Against::Nothing).unwrap();
+        checker().check_bytes(b"x", input.as_bytes(), Earlier::Nothing).unwrap();
     }
 }

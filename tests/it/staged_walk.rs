@@ -63,13 +63,12 @@ fn the_index_walk_agrees_with_libgit2() {
             repo.git(&["write-tree"]).ok();
         }
         let kw = keyward::git::Repo::open(&repo.root).unwrap();
-        let head = kw.head_tree();
-        let Some(walked) = kw.staged_from_index_file(head.as_ref()).unwrap() else {
+        let Some(walked) = kw.staged_by_walk().unwrap() else {
             // Deferred to libgit2 (a rename with edits): nothing to compare.
             continue;
         };
         walked_count += 1;
-        let full = kw.staged_full_diff(head.as_ref(), false).unwrap();
+        let full = kw.staged_by_libgit2().unwrap();
         // libgit2 pairs renames by similarity; the walk leaves exact moves out
         // (they add nothing) and defers the rest to libgit2, so compare what is
         // actually scanned: paths and blobs that are not pure moves.

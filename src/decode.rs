@@ -1,0 +1,96 @@
+//! Turning a blob's bytes into what the scan engine reads: the text encoding
+//! today (UTF-16 as UTF-8), and git's binary heuristic. Each blob is decoded once,
+//! and its earlier versions the same way, so "already held before" compares like
+//! with like.
+
+use std::borrow::Cow;
+
+/// git's own heuristic: a NUL byte in the first 8,000 bytes makes a file binary.
+const BINARY_SNIFF: usize = 8000;
+
+pub fn is_binary(bytes: &[u8]) -> bool {
+    memchr::memchr(0, &bytes[..bytes.len().min(BINARY_SNIFF)]).is_some()
+}
+
+/// What the scan engine reads for one blob.
+pub struct Decoded<'a> {
+    pub text: Cow<'a, [u8]>,
+    /// Re-encoded from another encoding: line numbers hold, lines were not diffed.
+    pub transcoded: bool,
+    /// Binary: findings are placed by byte offset, not line.
+    pub binary: bool,
+}
+
+pub fn decode(bytes: &[u8]) -> Decoded<'_> {
+    match decode_utf16(bytes) {
+        Some(text) => Decoded {
+            text: Cow::Owned(text.into_bytes()),
+            transcoded: true,
+            binary: false,
+        },
+        None => Decoded {
+            text: Cow::Borrowed(bytes),
+            transcoded: false,
+            binary: is_binary(bytes),
+        },
+    }
+}
+
+/// UTF-16 text (with a byte-order mark, or ASCII-heavy with every other byte NUL)
+/// as UTF-8, so a key in a UTF-16 file is found like any other.
+fn decode_utf16(bytes: &[u8]) -> Option<String> {
+    let (little, body) = match bytes {
+        [0xFF, 0xFE, rest @ ..] => (true, rest),
+        [0xFE, 0xFF, rest @ ..] => (false, rest),
+        _ => {
+            let sample = &bytes[..bytes.len().min(1024) & !1];
+            if sample.len() < 16 {
+                return None;
+            }
+            let pairs = sample.len() / 2;
+            let zero_odd = sample.chunks(2).filter(|p| p[1] == 0 && p[0] != 0).count();
+            let zero_even = sample.chunks(2).filter(|p| p[0] == 0 && p[1] != 0).count();
+            if zero_odd * 10 >= pairs * 9 {
+                (true, bytes)
+            } else if zero_even * 10 >= pairs * 9 {
+                (false, bytes)
+            } else {
+                return None;
+            }
+        }
+    };
+    let units = body.chunks_exact(2).map(|p| {
+        if little {
+            u16::from_le_bytes([p[0], p[1]])
+        } else {
+            u16::from_be_bytes([p[0], p[1]])
+        }
+    });
+    Some(
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or('\u{FFFD}'))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_sniff_matches_git() {
+        assert!(is_binary(b"abc\0def"));
+        assert!(!is_binary(b"plain text\n"));
+    }
+
+    #[test]
+    fn utf16_is_decoded() {
+        let text = "key = value, and more text here";
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(decode_utf16(&le).as_deref(), Some(text));
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(decode_utf16(&be).as_deref(), Some(text));
+        assert_eq!(decode_utf16(b"plain ascii text, long enough"), None);
+    }
+}
