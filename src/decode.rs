@@ -21,18 +21,26 @@ pub struct Decoded<'a> {
     pub binary: bool,
 }
 
-pub fn decode(bytes: &[u8]) -> Decoded<'_> {
+/// Every reading of a blob worth scanning, the likeliest first. Text that looks
+/// like UTF-16 is read as UTF-16 and also as it is: two stray bytes `FF FE` before
+/// an ASCII `.env`, or a binary whose first kilobyte happens to look like UTF-16,
+/// must not hide the keys a plain reading finds. When in doubt, both are scanned.
+pub fn decode(bytes: &[u8]) -> Vec<Decoded<'_>> {
+    let raw = Decoded {
+        text: Cow::Borrowed(bytes),
+        transcoded: false,
+        binary: is_binary(bytes),
+    };
     match decode_utf16(bytes) {
-        Some(text) => Decoded {
-            text: Cow::Owned(text.into_bytes()),
-            transcoded: true,
-            binary: false,
-        },
-        None => Decoded {
-            text: Cow::Borrowed(bytes),
-            transcoded: false,
-            binary: is_binary(bytes),
-        },
+        Some(text) => vec![
+            Decoded {
+                text: Cow::Owned(text.into_bytes()),
+                transcoded: true,
+                binary: false,
+            },
+            raw,
+        ],
+        None => vec![raw],
     }
 }
 

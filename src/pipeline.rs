@@ -217,16 +217,22 @@ impl Pipeline {
             }
             Err(Unreadable::Fatal(e)) => return Err(e),
         };
-        let decoded = decode::decode(&data);
-        let mut matches = Vec::new();
-        self.scanner.scan(&decoded.text, &mut matches)?;
-        if matches.is_empty() {
-            return Ok(None);
+        // A key found in more than one reading is one key: the first reading's.
+        let mut seen: std::collections::HashSet<(usize, Vec<u8>)> = Default::default();
+        let mut any = false;
+        for decoded in decode::decode(&data) {
+            let mut matches = Vec::new();
+            self.scanner.scan(&decoded.text, &mut matches)?;
+            matches.retain(|m| seen.insert((m.rule, m.secret.expose().to_vec())));
+            if matches.is_empty() {
+                continue;
+            }
+            any = true;
+            for a in &wanted {
+                self.place(reader, &decoded, &matches, a, &mut out)?;
+            }
         }
-        for a in wanted {
-            self.place(reader, &decoded, &matches, a, &mut out)?;
-        }
-        Ok(Some(out))
+        Ok(any.then_some(out))
     }
 
     /// A scanned blob's matches where it appears at `a`: every decision that
@@ -331,9 +337,10 @@ impl Pipeline {
         let mut held = vec![false; patterns.len()];
         for old in olds {
             let data = reader.read(old, path).map_err(Unreadable::fatal)?;
-            let decoded = decode::decode(&data);
-            for hit in finder.find_overlapping_iter(&*decoded.text) {
-                held[hit.pattern().as_usize()] = true;
+            for decoded in decode::decode(&data) {
+                for hit in finder.find_overlapping_iter(&*decoded.text) {
+                    held[hit.pattern().as_usize()] = true;
+                }
             }
         }
         Ok(of.into_iter().map(|i| !held[i]).collect())
@@ -430,7 +437,10 @@ mod tests {
     fn touching_added_lines() {
         let ranges = [
             LineRange { start: 3, count: 2 },
-            LineRange { start: 10, count: 1 },
+            LineRange {
+                start: 10,
+                count: 1,
+            },
         ];
         assert!(!touches(&ranges, 1, 2));
         assert!(touches(&ranges, 1, 3));

@@ -102,8 +102,8 @@ pub struct RepoLocation {
 
 impl RepoLocation {
     pub fn open(&self) -> Result<Repo> {
-        let repo = Repository::open(&self.git_dir)
-            .map_err(|e| fail("cannot reopen the repository", e))?;
+        let repo =
+            Repository::open(&self.git_dir).map_err(|e| fail("cannot reopen the repository", e))?;
         Ok(Repo {
             repo,
             index_path: self.index_path.clone(),
@@ -404,8 +404,7 @@ impl Repo {
                         .map_err(|e| fail("cannot walk history", e))?;
                 } else if rs.mode().contains(git2::RevparseMode::RANGE) {
                     if let Some(to) = to {
-                        walk.push(to)
-                            .map_err(|e| fail("cannot walk history", e))?;
+                        walk.push(to).map_err(|e| fail("cannot walk history", e))?;
                     }
                     if let Some(from) = from {
                         walk.hide(from)
@@ -417,11 +416,8 @@ impl Repo {
                 }
             }
         }
-        walk.map(|r| {
-            r.map(ObjectId)
-                .map_err(|e| fail("cannot walk history", e))
-        })
-        .collect()
+        walk.map(|r| r.map(ObjectId).map_err(|e| fail("cannot walk history", e)))
+            .collect()
     }
 
     /// The commits a push would add to the remote, newest first. A deleted
@@ -458,9 +454,7 @@ impl Repo {
                 .flatten()
                 .filter(|oid| self.repo.find_commit(*oid).is_ok());
             match remote_tip {
-                Some(tip) => walk
-                    .hide(tip)
-                    .map_err(|e| fail("cannot walk history", e))?,
+                Some(tip) => walk.hide(tip).map_err(|e| fail("cannot walk history", e))?,
                 None => {
                     // A new branch, or a remote tip we do not have: hide everything
                     // the remote is known to have.

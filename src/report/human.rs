@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 
 use super::idiom::load_from_env;
-use crate::text::{printable_path, printable_text, shell_word};
 use super::{Color, Mode, Report};
 use crate::finding::{Finding, Location};
+use crate::text::{printable_path, printable_text, shell_word};
 
 const DEFAULT_ENV_VAR: &str = "API_KEY";
 

@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use crate::text::printable_path;
 use super::{iso8601, Report};
 use crate::finding::Location;
+use crate::text::printable_path;
 
 /// Bumped only on an incompatible change.
 pub const FORMAT_VERSION: u32 = 1;

@@ -27,7 +27,6 @@ pub fn renderer(format: crate::cli::Format, color: Color) -> Box<dyn Render> {
     }
 }
 
-
 use crate::pipeline::Results;
 use crate::rules::Catalogue;
 

@@ -5,9 +5,9 @@
 
 use serde_json::{json, Value};
 
-use crate::text::printable_path;
 use super::Report;
 use crate::finding::Location;
+use crate::text::printable_path;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 

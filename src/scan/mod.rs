@@ -380,8 +380,8 @@ fn place(catalogue: &Catalogue, input: &[u8], raw: Vec<Raw>, out: &mut Vec<Match
             .count();
         counted_to = m.offset;
         let (line_end, marked) = *line_info.get_or_insert_with(|| {
-            let end = memchr::memchr(b'\n', &input[line_start..])
-                .map_or(input.len(), |i| line_start + i);
+            let end =
+                memchr::memchr(b'\n', &input[line_start..]).map_or(input.len(), |i| line_start + i);
             (end, filter::has_allow_marker(&input[line_start..end]))
         });
         if marked {

@@ -11,6 +11,7 @@ mod heavy;
 mod hook;
 mod install;
 mod modes;
+mod pipeline;
 mod properties;
 mod rules;
 mod staged_walk;

@@ -1,9 +1,9 @@
 //! Properties of the scan engine over generated input: a key anywhere in any
 //! surrounding bytes is found where it is; arbitrary bytes never make it panic.
 
-use keyward::pipeline::{Earlier, Pipeline};
 use keyward::config::Config;
 use keyward::finding::Location;
+use keyward::pipeline::{Earlier, Pipeline};
 use proptest::prelude::*;
 
 fn checker() -> &'static Pipeline {
