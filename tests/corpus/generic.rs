@@ -940,6 +940,8 @@ fn fnv1a(s: &str) -> u64 {
     })
 }
 
+/// `Rng::pick` for string tables: passed straight to a `&str` parameter,
+/// `pick` would infer `T = str` and fail to compile.
 fn rng_pick<'a>(rng: &mut Rng, items: &'a [&'a str]) -> &'a str {
     items[rng.below(items.len())]
 }
