@@ -13,6 +13,8 @@
 
 #![allow(dead_code)]
 
+pub mod generic;
+
 /// Which half of the corpus a case belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Split {
