@@ -40,6 +40,9 @@ impl Walked {
     }
 
     fn pair_renames(mut self, repo: &Repository) -> Result<(Vec<Change>, bool)> {
+        // The walks keep directories on a stack, which visits them out of order;
+        // reports list paths in order.
+        self.changes.sort_unstable_by(|a, b| a.path.cmp(&b.path));
         let has_additions = self.changes.iter().any(|c| c.kind == ChangeKind::Added);
         if !has_additions || (self.deleted_blobs.is_empty() && self.deleted_trees.is_empty()) {
             let deleted = !self.deleted_blobs.is_empty() || !self.deleted_trees.is_empty();

@@ -62,25 +62,8 @@ fn render(report: &Report, color: Color) -> String {
 
     if !blocking.is_empty() {
         let n = plural(blocking.len(), "secret", "secrets");
-        let head = match report.mode {
-            Mode::Staged { .. } => format!(
-                "{} {n} in the staged changes",
-                paint.bold_red("keyward: commit blocked:")
-            ),
-            Mode::CommitMsg => format!(
-                "{} {n} in the commit message",
-                paint.bold_red("keyward: commit blocked:")
-            ),
-            Mode::PrePush => format!(
-                "{} {n} in the commits about to be pushed",
-                paint.bold_red("keyward: push blocked:")
-            ),
-            Mode::History => format!(
-                "{} {n} in the repository's history",
-                paint.bold_red("keyward: found")
-            ),
-            Mode::Files => format!("{} {n} in files", paint.bold_red("keyward: found")),
-        };
+        let w = wording(report.mode);
+        let head = format!("{} {n} {}", paint.bold_red(w.verdict), w.place);
         let _ = writeln!(out, "{head}");
         list(&mut out, &blocking, report, &paint);
         remediation(&mut out, &blocking, report, &paint);
@@ -193,79 +176,48 @@ fn wrap(text: &str, first: &str, indent: &str) -> String {
 }
 
 fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: &Paint) {
-    let mut paths: Vec<&[u8]> = findings.iter().map(|f| f.path.as_slice()).collect();
-    paths.dedup();
+    let mut seen_paths = std::collections::HashSet::new();
+    let paths: Vec<&[u8]> = findings
+        .iter()
+        .map(|f| f.path.as_slice())
+        .filter(|p| seen_paths.insert(*p))
+        .collect();
     let words: Vec<String> = paths.iter().map(|p| shell_word(p)).collect();
 
-    let _ = writeln!(out, "\n{}", paint.bold("What to do now"));
-    match report.mode {
-        Mode::Staged { head_unborn } => {
-            let _ = writeln!(
-                out,
-                "  The key is staged but not committed yet: git has not recorded it, so it can still\n  be taken out cleanly."
-            );
-            let unstage = if head_unborn {
-                format!("git rm --cached {}", words.join(" "))
-            } else {
-                format!("git restore --staged {}", words.join(" "))
-            };
-            let _ = writeln!(
-                out,
-                "  1. Unstage it and delete the key from the file, then stage the file again:\n       {unstage}"
-            );
-        }
-        Mode::CommitMsg => {
-            let _ = writeln!(
-                out,
-                "  1. Take the key out of the message and commit again (git keeps the message you\n     wrote in .git/COMMIT_EDITMSG: remove the key from there too)."
-            );
-        }
-        Mode::PrePush => {
-            // Findings come newest commit first; the last is the oldest, where a
-            // rebase has to start.
-            let mut commits: Vec<&str> = Vec::new();
-            for f in findings {
-                if let Some(c) = &f.commit {
-                    let short = &c.id[..c.id.len().min(12)];
-                    if !commits.contains(&short) {
-                        commits.push(short);
-                    }
-                }
+    let w = wording(report.mode);
+    // Findings come newest commit first; the last is the oldest, where a rebase
+    // has to start.
+    let mut commits: Vec<&str> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for f in findings {
+        if let Some(c) = &f.commit {
+            let short = &c.id[..c.id.len().min(12)];
+            if seen.insert(short) {
+                commits.push(short);
             }
-            let _ = writeln!(
-                out,
-                "  The key is in local commits that are not on the remote yet. Deleting it in a new\n  commit is not enough: the push would still carry the commit that added it."
-            );
-            let _ = writeln!(
-                out,
-                "  1. Rewrite those commits ({}) without the key, for example:\n       git rebase -i {}^   (mark the commit 'edit', remove the key, git commit --amend)",
-                commits.join(", "),
-                commits.last().copied().unwrap_or("<commit>")
-            );
-        }
-        Mode::History => {
-            let _ = writeln!(
-                out,
-                "  These keys are in commits: anyone who can read the repository, and every clone,\n  has them. They are exposed."
-            );
-            let _ = writeln!(
-                out,
-                "  1. Roll each key now (see below), before anything else. Then remove it from the\n     code; rewrite history (git filter-repo) only if you must, and only after rolling."
-            );
-        }
-        Mode::Files => {
-            let _ = writeln!(
-                out,
-                "  1. Delete the key from the file:  {}",
-                words.join(" ")
-            );
         }
     }
+    let unstage = match report.mode {
+        Mode::Staged { head_unborn: true } => format!("git rm --cached {}", words.join(" ")),
+        _ => format!("git restore --staged {}", words.join(" ")),
+    };
+    let fill = |template: &str| {
+        template
+            .replace("{paths}", &words.join(" "))
+            .replace("{unstage}", &unstage)
+            .replace("{commits}", &commits.join(", "))
+            .replace("{oldest}", commits.last().copied().unwrap_or("<commit>"))
+    };
+    let _ = writeln!(out, "\n{}", paint.bold("What to do now"));
+    if let Some(state) = w.state {
+        let _ = writeln!(out, "{state}");
+    }
+    let _ = writeln!(out, "{}", fill(w.first_step));
     let _ = writeln!(
         out,
         "  2. Load the key at run time from an environment variable or a secrets vault:"
     );
-    let mut shown = Vec::new();
+    let mut shown = std::collections::HashSet::new();
     for f in findings {
         let var = report
             .catalogue
@@ -275,16 +227,11 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
             .as_deref()
             .unwrap_or(DEFAULT_ENV_VAR);
         let line = load_from_env(&printable_path(&f.path), &printable_text(var));
-        if !shown.contains(&line) {
+        if shown.insert(line.clone()) {
             let _ = writeln!(out, "       {line}");
-            shown.push(line);
         }
     }
-    let roll = match report.mode {
-        Mode::History => "  3. Roll it now: a key that was committed is exposed.",
-        _ => "  3. If the key has ever left this machine (pushed, pasted, shared, logged, or in a\n     build), it is exposed: roll it now. Deleting it from the file does not un-expose it.",
-    };
-    let _ = writeln!(out, "{roll}");
+    let _ = writeln!(out, "{}", w.roll);
     let mut rules: Vec<usize> = findings.iter().map(|f| f.rule).collect();
     rules.sort_unstable();
     rules.dedup();
@@ -306,19 +253,69 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
         out,
         "\n  Not a secret (a test fixture, a fake)? Add `keyward:allow` in a comment on its line,\n  or record it in a baseline: keyward baseline."
     );
-    match report.mode {
-        Mode::Staged { .. } | Mode::CommitMsg => {
-            let _ = writeln!(
-                out,
-                "  To skip every hook for one commit: git commit --no-verify. The key then enters\n  history, and once pushed it must be rolled."
-            );
-        }
-        Mode::PrePush => {
-            let _ = writeln!(
-                out,
-                "  To skip the check for one push: git push --no-verify. The key then reaches the\n  remote and must be rolled."
-            );
-        }
-        Mode::History | Mode::Files => {}
+    if let Some(skip) = w.skip {
+        let _ = writeln!(out, "{skip}");
+    }
+}
+
+/// What the report says in each state: every state-specific word of the human
+/// report is here, in one table. `{paths}`, `{unstage}`, `{commits}` and
+/// `{oldest}` are filled in from the findings.
+struct Wording {
+    /// The heading's first words, and where the secrets are.
+    verdict: &'static str,
+    place: &'static str,
+    /// What state the key is in, before the steps.
+    state: Option<&'static str>,
+    first_step: &'static str,
+    roll: &'static str,
+    /// How to get past the check once, and what that costs.
+    skip: Option<&'static str>,
+}
+
+const ROLL_IF_IT_LEFT: &str = "  3. If the key has ever left this machine (pushed, pasted, shared, logged, or in a\n     build), it is exposed: roll it now. Deleting it from the file does not un-expose it.";
+
+fn wording(mode: Mode) -> Wording {
+    match mode {
+        Mode::Staged { .. } => Wording {
+            verdict: "keyward: commit blocked:",
+            place: "in the staged changes",
+            state: Some("  The key is staged but not committed yet: git has not recorded it, so it can still\n  be taken out cleanly."),
+            first_step: "  1. Unstage it and delete the key from the file, then stage the file again:\n       {unstage}",
+            roll: ROLL_IF_IT_LEFT,
+            skip: Some("  To skip every hook for one commit: git commit --no-verify. The key then enters\n  history, and once pushed it must be rolled."),
+        },
+        Mode::CommitMsg => Wording {
+            verdict: "keyward: commit blocked:",
+            place: "in the commit message",
+            state: None,
+            first_step: "  1. Take the key out of the message and commit again (git keeps the message you\n     wrote in .git/COMMIT_EDITMSG: remove the key from there too).",
+            roll: ROLL_IF_IT_LEFT,
+            skip: Some("  To skip every hook for one commit: git commit --no-verify. The key then enters\n  history, and once pushed it must be rolled."),
+        },
+        Mode::PrePush => Wording {
+            verdict: "keyward: push blocked:",
+            place: "in the commits about to be pushed",
+            state: Some("  The key is in local commits that are not on the remote yet. Deleting it in a new\n  commit is not enough: the push would still carry the commit that added it."),
+            first_step: "  1. Rewrite those commits ({commits}) without the key, for example:\n       git rebase -i {oldest}^   (mark the commit 'edit', remove the key, git commit --amend)",
+            roll: ROLL_IF_IT_LEFT,
+            skip: Some("  To skip the check for one push: git push --no-verify. The key then reaches the\n  remote and must be rolled."),
+        },
+        Mode::History => Wording {
+            verdict: "keyward: found",
+            place: "in the repository's history",
+            state: Some("  These keys are in commits: anyone who can read the repository, and every clone,\n  has them. They are exposed."),
+            first_step: "  1. Roll each key now (see below), before anything else. Then remove it from the\n     code; rewrite history (git filter-repo) only if you must, and only after rolling.",
+            roll: "  3. Then check the provider's logs for use of the key while it was exposed.",
+            skip: None,
+        },
+        Mode::Files => Wording {
+            verdict: "keyward: found",
+            place: "in files",
+            state: None,
+            first_step: "  1. Delete the key from the file:  {paths}",
+            roll: ROLL_IF_IT_LEFT,
+            skip: None,
+        },
     }
 }

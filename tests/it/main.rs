@@ -6,6 +6,7 @@ mod util;
 mod config;
 mod formats;
 mod framework;
+mod golden;
 mod hardening;
 mod heavy;
 mod hook;
