@@ -141,7 +141,7 @@ fn history_finds_a_key_three_commits_back() {
     run.contains("app.js:2:12")
         .contains(&format!("added in commit {}", &added[..12]))
         .contains("2026-01-01")
-        .contains("Roll it now")
+        .contains("Roll each key now")
         .no_leak(&secret);
     // A range that excludes the commit finds nothing.
     repo.keyward(&["history", &format!("{added}..HEAD")])
