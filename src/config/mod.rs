@@ -205,10 +205,11 @@ impl Config {
             config.catalogue.rules.clear();
         }
         let imported = gitleaks::looks_like_gitleaks(&table);
+        let mut disabled = std::collections::HashSet::new();
         for id in &file.disabled_rules {
             match config.catalogue.position(id.get_ref()) {
-                Some(i) => {
-                    config.catalogue.rules.remove(i);
+                Some(_) => {
+                    disabled.insert(id.get_ref().as_str());
                 }
                 None if imported => config.warnings.push(format!(
                     "disabledRules: '{}' is a gitleaks rule id keyward does not have; ignored",
@@ -222,6 +223,10 @@ impl Config {
                 }
             }
         }
+        config
+            .catalogue
+            .rules
+            .retain(|r| !disabled.contains(r.spec.id.as_str()));
         for o in file.overrides {
             let index = config.catalogue.position(o.id.get_ref()).ok_or_else(|| {
                 at(

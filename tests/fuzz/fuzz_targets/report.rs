@@ -4,26 +4,27 @@
 
 use std::sync::OnceLock;
 
-use keyward::check::{Against, Checker};
-use keyward::report::{human, json, sarif, Color, Mode, Report};
+use keyward::cli::Format;
+use keyward::pipeline::{Earlier, Pipeline};
+use keyward::report::{renderer, Color, Mode, Report};
 use libfuzzer_sys::fuzz_target;
 
-fn checker() -> &'static Checker {
-    static C: OnceLock<Checker> = OnceLock::new();
-    C.get_or_init(|| Checker::new(keyward::config::Config::builtin().unwrap(), Default::default()).unwrap())
+fn checker() -> &'static Pipeline {
+    static C: OnceLock<Pipeline> = OnceLock::new();
+    C.get_or_init(|| Pipeline::new(keyward::config::Config::builtin().unwrap(), Default::default()).unwrap())
 }
 
 fuzz_target!(|data: &[u8]| {
     let split = data.iter().position(|&b| b == b'|').unwrap_or(0);
     let (path, content) = data.split_at(split);
-    let Ok(checked) = checker().check(path, content, Against::Nothing) else { return };
+    let Ok(checked) = checker().check_bytes(path, content, Earlier::Nothing) else { return };
     let report = Report {
         mode: Mode::Staged { head_unborn: false },
-        checked: &checked,
+        results: &checked,
         catalogue: checker().scanner().catalogue(),
         warnings: &[],
     };
-    let outputs = [human::render(&report, Color::Never), json::render(&report), sarif::render(&report)];
+    let outputs = [Format::Human, Format::Json, Format::Sarif].map(|f| renderer(f, Color::Never).render(&report));
     for out in &outputs {
         assert!(!out.bytes().any(|b| b == 0x1b || b == 0x07), "raw control character");
         for f in &checked.findings {
