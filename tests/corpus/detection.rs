@@ -212,7 +212,7 @@ struct Gen<'a> {
 
 impl Gen<'_> {
     fn pick<'s>(&mut self, items: &[&'s str]) -> &'s str {
-        *self.rng.pick(items)
+        items[self.rng.below(items.len())]
     }
 
     /// This use's variant of its template, cycling through `n`.
@@ -1453,10 +1453,10 @@ const SPLIT: &[Template] = &[
 fn halves(g: &mut Gen) -> (Key, String, String) {
     let key = g.stripe_live();
     let prefix_len = key.text.rfind('_').expect("a prefix") + 1;
-    let at = if (g.round / 3) % 2 == 0 {
-        prefix_len
-    } else {
-        prefix_len + g.rng.range(4, 12)
+    // Three rounds of live kinds cut after the prefix, then three inside the body.
+    let at = match (g.round / 3) % 2 {
+        0 => prefix_len,
+        _ => prefix_len + g.rng.range(4, 12),
     };
     let (a, b) = key.text.split_at(at);
     let (a, b) = (a.to_string(), b.to_string());
@@ -1631,6 +1631,7 @@ const ENCODING: &[Template] = &[
     held("utf16le-no-bom", encoding_utf16le_plain),
     held("utf32le-bom", encoding_utf32le_bom),
     held("utf16-head-ascii-tail", encoding_binary_tail),
+    held("neg-utf16be-publishable", encoding_neg_utf16be),
 ];
 
 fn env_text(key: &Key) -> String {
@@ -1708,6 +1709,16 @@ fn encoding_neg_utf16(g: &mut Gen) -> Out {
         g.placeholder()
     );
     Out::bytes("config/example.env", utf16(&text, false, true))
+}
+
+fn encoding_neg_utf16be(g: &mut Gen) -> Out {
+    let pk = g.pk();
+    let ident = g.lookalike();
+    let text = format!(
+        "[stripe]\r\npublishable = {pk}\r\nledger = {ident}\r\nsecret = {}\r\n",
+        g.placeholder()
+    );
+    Out::bytes("Config/stripe.ini", utf16(&text, true, true))
 }
 
 /// A binary whose first kilobyte reads as UTF-16 text (a resource table) and
@@ -1966,7 +1977,8 @@ fn tar(entries: &[(&str, &[u8])]) -> Vec<u8> {
         put(&mut header, 136, b"14766425440\0");
         put(&mut header, 148, b"        ");
         header[156] = b'0';
-        put(&mut header, 257, b"ustar\000");
+        put(&mut header, 257, b"ustar\0");
+        put(&mut header, 263, b"00");
         put(&mut header, 265, b"build");
         put(&mut header, 297, b"build");
         let sum: u32 = header.iter().map(|&b| b as u32).sum();
