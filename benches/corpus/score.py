@@ -133,6 +133,8 @@ def score(root, split, cases, findings):
     for case in cases:
         key = case["dir"].split("/", 1)[1]
         row = table.setdefault(case["family"], [0, 0, 0, 0])
+        # The key kind (sk_live, sk_org_test, openssh, ...) follows the template in the shape.
+        kind = table.setdefault("kind:" + (case["shape"].split(".") + ["-"])[1], [0, 0, 0, 0])
         hits = by_case.get(key, set())
         if not case["expects"]:
             row[2] += 1
@@ -142,6 +144,7 @@ def score(root, split, cases, findings):
         used = set()
         for span in spans(root, case):
             row[0] += 1
+            kind[0] += 1
             if span is None:
                 ok = bool(hits)
                 used |= hits
@@ -150,6 +153,7 @@ def score(root, split, cases, findings):
                 ok = bool(on)
                 used |= on
             row[1] += ok
+            kind[1] += ok
             if not ok:
                 misses.append(case["dir"])
         row[3] += len(hits - used)
@@ -188,9 +192,10 @@ def main():
                                          args.keyward, work)
             results[tool] = score(root, split, cases, findings)
             timing[tool] = secs
-        families = sorted({c["family"] for c in cases}, key=lambda f: [
-            "stripe", "pem", "encoded", "split", "path", "encoding", "archive"].index(f)
-            if f in ("stripe", "pem", "encoded", "split", "path", "encoding", "archive") else 99)
+        # Families in the order the generator makes them.
+        families = list(dict.fromkeys(c["family"] for c in cases))
+        kinds = sorted({k for t in tools for k, row in results[t][0].items()
+                        if k.startswith("kind:") and row[0]})
         print("\n### %s (%d cases)\n" % (split, len(cases)))
         print("Cells: found/positives · false alarms.\n")
         print("| family | positives | decoy files | " + " | ".join(tools) + " |")
@@ -206,6 +211,13 @@ def main():
             ref = results[tools[0]][0].get(fam, [0, 0, 0, 0]) if fam != "overall" else total[tools[0]]
             name = "**overall**" if fam == "overall" else fam
             print("| %s | %d | %d | %s |" % (name, ref[0], ref[2], " | ".join(cells)))
+        print("\nPositives by key kind, all families (found/positives):\n")
+        print("| kind | positives | " + " | ".join(tools) + " |")
+        print("|---|---:|" + "---|" * len(tools))
+        for k in kinds:
+            cells = [results[t][0].get(k, [0, 0]) for t in tools]
+            print("| %s | %d | %s |" % (k[5:], cells[0][0],
+                                        " | ".join("%d/%d" % (c[1], c[0]) for c in cells)))
         print("\nScan wall time (s): " + ", ".join("%s %.1f" % (t, timing[t]) for t in tools))
         if args.detail in results:
             _, missed, alarmed = results[args.detail]
