@@ -138,3 +138,10 @@ pub fn line_of(text: &str, needle: &str) -> usize {
         .expect("a generated case holds the secret it was generated with");
     1 + text[..at].bytes().filter(|&b| b == b'\n').count()
 }
+
+pub mod detection;
+
+/// Every case of one split, all families.
+pub fn all(seed: u64, split: Split) -> Vec<Case> {
+    detection::cases(seed, split)
+}
