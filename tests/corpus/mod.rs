@@ -13,8 +13,6 @@
 
 #![allow(dead_code)]
 
-pub mod generic;
-
 /// Which half of the corpus a case belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Split {
@@ -140,8 +138,11 @@ pub fn line_of(text: &str, needle: &str) -> usize {
 }
 
 pub mod detection;
+pub mod generic;
 
 /// Every case of one split, all families.
 pub fn all(seed: u64, split: Split) -> Vec<Case> {
-    detection::cases(seed, split)
+    let mut cases = detection::cases(seed, split);
+    cases.extend(generic::cases(seed, split));
+    cases
 }
