@@ -1,9 +1,61 @@
-//! Turning a blob's bytes into what the scan engine reads: the text encoding
-//! today (UTF-16 as UTF-8), and git's binary heuristic. Each blob is decoded once,
-//! and its earlier versions the same way, so "already held before" compares like
-//! with like.
+//! Turning a blob's bytes into what the scan engine reads. Two stages:
+//!
+//! - **Readings** ([`decode`]): the text encoding (UTF-16 as UTF-8; when in doubt
+//!   both readings) and git's binary heuristic. Each blob is decoded once, and its
+//!   earlier versions the same way, so "already held before" compares like with like.
+//! - **Fragments** ([`Decoder`]): spans of a reading that hold other text in
+//!   disguise: base64, percent-encoding, `\uXXXX` escapes, HTML entities, string
+//!   literals joined by concatenation, archive members. Each decoder is a module and
+//!   one line in [`DECODERS`]; the pipeline scans what they yield, to a bounded depth
+//!   and within a bounded budget of decoded bytes, and reports a key found there at
+//!   the span, with the encoding named.
 
 use std::borrow::Cow;
+use std::ops::Range;
+
+/// Text that was hiding inside a span of another text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fragment {
+    /// Where the encoded form lies in the text it was found in.
+    pub span: Range<usize>,
+    /// What it decodes to.
+    pub bytes: Vec<u8>,
+    /// How it was hidden, as the report names it: `base64-encoded`,
+    /// `percent-encoded`, `joined from string literals`, `in archive member`.
+    pub encoding: &'static str,
+    /// For an archive member: its path inside the archive. Findings in it are
+    /// placed by its own lines, at `outer!member`, not at the span.
+    pub member: Option<Vec<u8>>,
+}
+
+/// How much decoding one blob may cause, so a crafted input (a zip bomb, base64
+/// nested a hundred deep) costs a bounded amount and says so instead of hanging.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    /// Decoded bytes left for this blob, all decoders and depths together.
+    pub bytes: usize,
+    /// Archive members left.
+    pub members: usize,
+}
+
+/// Why a decoder stopped before the end: named in the report, never silent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exhausted(pub String);
+
+/// One way text hides other text.
+pub trait Decoder: Sync {
+    /// Appends the fragments of `text`, charging what it decodes to `budget`.
+    /// Returns `Err` when the budget ran out (what was found so far is kept).
+    fn fragments(
+        &self,
+        text: &[u8],
+        budget: &mut Budget,
+        out: &mut Vec<Fragment>,
+    ) -> Result<(), Exhausted>;
+}
+
+/// Every decoder, in the order they run.
+pub static DECODERS: &[&dyn Decoder] = &[];
 
 /// git's own heuristic: a NUL byte in the first 8,000 bytes makes a file binary.
 const BINARY_SNIFF: usize = 8000;
