@@ -226,6 +226,7 @@ fn convert_rule(rule: GRule, warnings: &mut Vec<String>) -> Option<RuleSpec> {
         stopwords,
         allow: Vec::new(),
         placeholder_filter: true,
+        boundary: false,
         fallback: false,
         examples: Vec::new(),
         negative_examples: Vec::new(),

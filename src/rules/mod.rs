@@ -91,6 +91,12 @@ pub struct RuleSpec {
     /// reported under the rule whose remediation fits it.
     #[serde(default)]
     pub fallback: bool,
+    /// The secret must not continue an identifier: the byte before it is not a
+    /// letter, digit or `_`, unless it ends an escape or an encoding (`\n`,
+    /// `%22`, `\u0022`, `\x22`), which is where keys sit in logs, JSON and URLs.
+    /// So `risk_live_…` is not a Stripe key, and `\nsk_live_…` still is.
+    #[serde(default)]
+    pub boundary: bool,
     /// Regexes over the secret that mark it as not one (hashes, UUIDs).
     #[serde(default)]
     pub allow: Vec<String>,

@@ -85,6 +85,31 @@ pub fn is_placeholder(body: &[u8]) -> bool {
     false
 }
 
+/// Whether a secret starting at `at` in `input` stands on its own on the left:
+/// nothing before it, or a byte that cannot continue an identifier, or the end of
+/// an escape or encoding (`\n`, `\t`, `%22`, `%3D`, `\u0022`, `\x22`).
+pub fn left_boundary(input: &[u8], at: usize) -> bool {
+    let Some(&before) = at.checked_sub(1).and_then(|i| input.get(i)) else {
+        return true;
+    };
+    if !(before.is_ascii_alphanumeric() || before == b'_') {
+        return true;
+    }
+    let ends = |escape: &[u8], hex: usize| -> bool {
+        let len = escape.len() + hex;
+        at >= len
+            && input[at - len..].starts_with(escape)
+            && input[at - hex..at].iter().all(u8::is_ascii_hexdigit)
+    };
+    // One-letter escapes: `\n` before the key, and not `\\n` (an escaped
+    // backslash followed by a letter that continues a word).
+    let letter = at >= 2
+        && input[at - 2] == b'\\'
+        && b"ntrbfv0".contains(&before)
+        && (at < 3 || input[at - 3] != b'\\');
+    letter || ends(b"%", 2) || ends(b"\\u", 4) || ends(b"\\x", 2)
+}
+
 pub fn has_allow_marker(line: &[u8]) -> bool {
     ALLOW_MARKERS
         .iter()
@@ -99,6 +124,46 @@ mod tests {
     fn entropy_of_uniform_and_constant() {
         assert_eq!(entropy(b"aaaa"), 0.0);
         assert!((entropy(b"abcd") - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn boundaries() {
+        let at = |text: &str| left_boundary(text.as_bytes(), text.find("sk_").unwrap());
+        for ok in [
+            "sk_",
+            " sk_",
+            "=sk_",
+            "\"sk_",
+            "\\nsk_",
+            "\\tsk_",
+            "%22sk_",
+            "%3Dsk_",
+            "%3dsk_",
+            "\\u0022sk_",
+            "\\x22sk_",
+            "&quot;sk_",
+            "'sk_",
+            "(sk_",
+            ":sk_",
+            "/sk_",
+        ] {
+            assert!(at(ok), "{ok:?} should be a boundary");
+        }
+        for no in [
+            "risk_",
+            "disk_",
+            "task_",
+            "ask_",
+            "_sk_",
+            "0sk_",
+            "Xsk_",
+            "\\\\nsk_",
+            "%2sk_",
+            "\\u002sk_",
+            "nsk_",
+        ] {
+            assert!(!at(no), "{no:?} continues an identifier");
+        }
     }
 
     #[test]

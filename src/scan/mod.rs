@@ -305,6 +305,9 @@ impl Scanner {
             if bytes.is_empty() || offset < *taken_to {
                 continue;
             }
+            if rule.spec.boundary && !filter::left_boundary(input, offset) {
+                continue;
+            }
             let prefix = rule.visible_prefix(bytes);
             // Published examples are reported as such before the placeholder filter,
             // which would otherwise drop the ones that say EXAMPLE.
