@@ -222,7 +222,8 @@ impl Pipeline {
         let mut any = false;
         for decoded in decode::decode(&data) {
             let mut matches = Vec::new();
-            self.scanner.scan(&decoded.text, &mut matches)?;
+            self.scanner
+                .scan_as(&decoded.text, decoded.binary, &mut matches)?;
             matches.retain(|m| seen.insert((m.rule, m.secret.expose().to_vec())));
             if matches.is_empty() {
                 continue;

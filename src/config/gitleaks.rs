@@ -227,6 +227,7 @@ fn convert_rule(rule: GRule, warnings: &mut Vec<String>) -> Option<RuleSpec> {
         allow: Vec::new(),
         placeholder_filter: true,
         boundary: false,
+        shape: None,
         fallback: false,
         examples: Vec::new(),
         negative_examples: Vec::new(),

@@ -97,6 +97,9 @@ pub struct RuleSpec {
     /// So `risk_live_…` is not a Stripe key, and `\nsk_live_…` still is.
     #[serde(default)]
     pub boundary: bool,
+    /// A structural check of the secret beyond its regex.
+    #[serde(default)]
+    pub shape: Option<Shape>,
     /// Regexes over the secret that mark it as not one (hashes, UUIDs).
     #[serde(default)]
     pub allow: Vec<String>,
@@ -112,6 +115,17 @@ fn default_group() -> usize {
 
 fn yes() -> bool {
     true
+}
+
+/// Structural checks a rule can ask for, where a regex alone cannot tell a key
+/// from its description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Shape {
+    /// A PEM block in any layout: between its BEGIN and END lines, once layout
+    /// (whitespace, `\n` escapes, quotes, concatenation) is set aside, a body of
+    /// base64 long and random enough to be a key, not `...` or `XXXX`.
+    Pem,
 }
 
 /// A key published in a provider's documentation: matching it is worth a warning

@@ -110,6 +110,51 @@ pub fn left_boundary(input: &[u8], at: usize) -> bool {
     letter || ends(b"%", 2) || ends(b"\\u", 4) || ends(b"\\x", 2)
 }
 
+/// Base64 characters a key body needs at the least: an Ed25519 PKCS#8 key, the
+/// smallest in use, is 64.
+const PEM_MIN_BODY: usize = 64;
+
+/// Whether a PEM block (BEGIN line to END line, in any layout) has a key's body.
+/// Layout is everything that is not base64: whitespace, `\n`/`\r` escapes, quotes,
+/// concatenation operators, YAML's `|`, header lines' punctuation. A key's block is
+/// mostly base64 and random; a template's is `...`, `XXXX`, or prose.
+pub fn pem_body(block: &[u8]) -> bool {
+    // The body lies between the BEGIN line's closing dashes and the END line.
+    let Some(begin_end) = memchr::memmem::find(&block[5..], b"-----").map(|i| i + 10) else {
+        return false;
+    };
+    let Some(end) = memchr::memmem::rfind(block, b"-----END") else {
+        return false;
+    };
+    if end <= begin_end {
+        return false;
+    }
+    let body = &block[begin_end..end];
+    if memchr::memmem::find(body, b"...").is_some()
+        || memchr::memmem::find(body, b"\xe2\x80\xa6").is_some()
+    {
+        return false;
+    }
+    let mut base64 = Vec::with_capacity(body.len());
+    let mut layout = 0usize;
+    let mut i = 0;
+    while i < body.len() {
+        let b = body[i];
+        if b == b'\\' && matches!(body.get(i + 1), Some(b'n' | b'r' | b't')) {
+            layout += 2;
+            i += 2;
+            continue;
+        }
+        if b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=' {
+            base64.push(b);
+        } else {
+            layout += 1;
+        }
+        i += 1;
+    }
+    base64.len() >= PEM_MIN_BODY && layout * 3 <= base64.len() && entropy(&base64) >= 4.5
+}
+
 pub fn has_allow_marker(line: &[u8]) -> bool {
     ALLOW_MARKERS
         .iter()

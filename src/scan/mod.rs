@@ -181,6 +181,12 @@ impl Scanner {
     /// whatever its path filter: the same content may appear at several paths, and
     /// where it appears is for the caller to weigh (`applies`).
     pub fn scan(&self, input: &[u8], out: &mut Vec<Match>) -> Result<Stats> {
+        self.scan_as(input, false, out)
+    }
+
+    /// `scan`, saying whether the input is binary: there a key may follow any
+    /// byte (a length prefix, a packed string), so rule boundaries do not apply.
+    pub fn scan_as(&self, input: &[u8], binary: bool, out: &mut Vec<Match>) -> Result<Stats> {
         let mut stats = Stats::default();
         let mut raw: Vec<Raw> = Vec::new();
         let rules = self.catalogue.rules.len();
@@ -232,6 +238,7 @@ impl Scanner {
                         rule_index,
                         input,
                         line_start..end,
+                        binary,
                         &mut taken_to[rule_index],
                         &mut raw,
                     )?;
@@ -245,6 +252,7 @@ impl Scanner {
                 rule_index,
                 input,
                 0..input.len(),
+                binary,
                 &mut taken_to[rule_index],
                 &mut raw,
             )?;
@@ -290,6 +298,7 @@ impl Scanner {
         rule_index: usize,
         input: &[u8],
         span: std::ops::Range<usize>,
+        binary: bool,
         taken_to: &mut usize,
         out: &mut Vec<Raw>,
     ) -> Result<()> {
@@ -305,7 +314,7 @@ impl Scanner {
             if bytes.is_empty() || offset < *taken_to {
                 continue;
             }
-            if rule.spec.boundary && !filter::left_boundary(input, offset) {
+            if rule.spec.boundary && !binary && !filter::left_boundary(input, offset) {
                 continue;
             }
             let prefix = rule.visible_prefix(bytes);
@@ -336,6 +345,9 @@ impl Scanner {
             return false;
         }
         if spec.placeholder_filter && filter::is_placeholder(&bytes[prefix..]) {
+            return false;
+        }
+        if spec.shape == Some(crate::rules::Shape::Pem) && !filter::pem_body(bytes) {
             return false;
         }
         if self.allow[rule_index].iter().any(|re| re.is_match(bytes)) {
