@@ -49,7 +49,13 @@ fn run() -> Result<(), String> {
         let mut index = std::collections::HashMap::<&str, usize>::new();
         for case in corpus::all(seed, split) {
             let n = index.entry(case.family).or_default();
-            let case_dir = format!("{}/{}/{n:03}-{}", split.name(), case.family, case.shape);
+            // Shapes may name a sub-shape (`dotenv/quoted`): one directory level.
+            let case_dir = format!(
+                "{}/{}/{n:03}-{}",
+                split.name(),
+                case.family,
+                case.shape.replace(['/', '\\'], "-")
+            );
             *n += 1;
             write_case(&out, &case_dir, &case)?;
             labels.push_str(if first { "\n" } else { ",\n" });
