@@ -10,6 +10,8 @@
 //!   and within a bounded budget of decoded bytes, and reports a key found there at
 //!   the span, with the encoding named.
 
+mod archive;
+
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -55,7 +57,7 @@ pub trait Decoder: Sync {
 }
 
 /// Every decoder, in the order they run.
-pub static DECODERS: &[&dyn Decoder] = &[];
+pub static DECODERS: &[&dyn Decoder] = &[&archive::Archives];
 
 /// git's own heuristic: a NUL byte in the first 8,000 bytes makes a file binary.
 const BINARY_SNIFF: usize = 8000;
