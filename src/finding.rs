@@ -12,6 +12,8 @@ pub enum Location {
     Text { line: usize, column: usize },
     /// Byte offset in a binary file, where lines mean nothing.
     Binary { offset: usize },
+    /// In the file's path (a file or directory name), not its content.
+    Path,
 }
 
 /// A range of 1-based lines: `start..start + count`.
@@ -45,9 +47,26 @@ pub struct Finding {
     pub fingerprint: String,
     pub public_example: bool,
     pub commit: Option<CommitInfo>,
+    /// Inside an archive: the member's path (`config/app.properties`, or
+    /// `lib/inner.jar!config/app.properties` for nested archives). `location`
+    /// is then within the member.
+    pub member: Option<Vec<u8>>,
+    /// How the secret was hidden where it was found (`base64-encoded`, `joined
+    /// from string literals`); `None` when it was there in plain text.
+    pub encoding: Option<String>,
 }
 
 impl Finding {
+    /// The file and, inside an archive, the member: `app.jar!config/app.properties`.
+    pub fn place(&self) -> Vec<u8> {
+        let mut p = self.path.clone();
+        if let Some(member) = &self.member {
+            p.push(b'!');
+            p.extend_from_slice(member);
+        }
+        p
+    }
+
     pub fn blocks(&self) -> bool {
         self.severity == Severity::Block
     }
@@ -55,7 +74,7 @@ impl Finding {
     pub fn line(&self) -> Option<usize> {
         match self.location {
             Location::Text { line, .. } => Some(line),
-            Location::Binary { .. } => None,
+            Location::Binary { .. } | Location::Path => None,
         }
     }
 }

@@ -8,7 +8,7 @@
 //! that also sits at an allowlisted path is still checked everywhere else. No
 //! source and no mode applies any of these itself.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -16,7 +16,7 @@ use aho_corasick::AhoCorasick;
 
 use crate::baseline::Baseline;
 use crate::config::{Allowlist, Config};
-use crate::decode::{self, Decoded};
+use crate::decode::{self, Budget};
 use crate::error::{Error, Result};
 use crate::finding::{fingerprint, CommitInfo, Finding, LineRange, Location};
 use crate::git::{BlobData, ObjectId, Repo, RepoLocation};
@@ -170,21 +170,26 @@ impl Pipeline {
     }
 
     fn blob(&self, reader: &Reader, blob: &Blob) -> Result<Option<Placed>> {
-        let wanted: Vec<&Appearance> = blob
-            .appearances
-            .iter()
-            .filter(|a| !self.allowlist.path_allowed(&a.path))
-            .collect();
-        let Some(first) = wanted.first() else {
+        let mut out = Placed::default();
+        // Each appearance with its path as it may be printed: a key in a file or
+        // directory name is a finding, and is never printed whole, in any line.
+        let mut wanted: Vec<(&Appearance, Vec<u8>)> = Vec::new();
+        for a in &blob.appearances {
+            if self.allowlist.path_allowed(&a.path) {
+                continue;
+            }
+            let shown = self.path_findings(a, &mut out)?;
+            wanted.push((a, shown));
+        }
+        let Some((_, first)) = wanted.first() else {
             return Ok(None);
         };
-        let mut out = Placed::default();
-        let size = match reader.size(&blob.content, &first.path) {
+        let size = match reader.size(&blob.content, first) {
             Ok(size) => size,
             Err(Unreadable::NotScanned(reason)) => {
-                for a in &wanted {
+                for (_, shown) in &wanted {
                     out.not_scanned.push(NotScanned {
-                        path: a.path.clone(),
+                        path: shown.clone(),
                         reason: reason.clone(),
                     });
                 }
@@ -193,9 +198,9 @@ impl Pipeline {
             Err(Unreadable::Fatal(e)) => return Err(e),
         };
         if size > self.max_file_size {
-            for a in &wanted {
+            for (_, shown) in &wanted {
                 out.not_scanned.push(NotScanned {
-                    path: a.path.clone(),
+                    path: shown.clone(),
                     reason: format!(
                         "{size} bytes, over the limit of {} (limits.max_file_size)",
                         self.max_file_size
@@ -204,12 +209,12 @@ impl Pipeline {
             }
             return Ok(Some(out));
         }
-        let data = match reader.read(&blob.content, &first.path) {
+        let data = match reader.read(&blob.content, first) {
             Ok(data) => data,
             Err(Unreadable::NotScanned(reason)) => {
-                for a in &wanted {
+                for (_, shown) in &wanted {
                     out.not_scanned.push(NotScanned {
-                        path: a.path.clone(),
+                        path: shown.clone(),
                         reason: reason.clone(),
                     });
                 }
@@ -217,99 +222,290 @@ impl Pipeline {
             }
             Err(Unreadable::Fatal(e)) => return Err(e),
         };
-        // A key found in more than one reading is one key: the first reading's.
-        let mut seen: std::collections::HashSet<(usize, Vec<u8>)> = Default::default();
-        let mut any = false;
-        for decoded in decode::decode(&data) {
-            let mut matches = Vec::new();
-            self.scanner
-                .scan_as(&decoded.text, decoded.binary, &mut matches)?;
-            matches.retain(|m| seen.insert((m.rule, m.secret.expose().to_vec())));
-            if matches.is_empty() {
-                continue;
-            }
-            any = true;
-            for a in &wanted {
-                self.place(reader, &decoded, &matches, a, &mut out)?;
+        let mut budget = budget_for(data.len());
+        let mut hits = Vec::new();
+        let mut unfinished = Vec::new();
+        // A key found in more than one reading, or again inside a decoded span, is
+        // one key: the first place it was found.
+        let mut seen: HashSet<(usize, Vec<u8>)> = HashSet::new();
+        for (reading, decoded) in decode::decode(&data).into_iter().enumerate() {
+            let frame = Frame {
+                at: None,
+                encodings: Vec::new(),
+                member: Vec::new(),
+                comparable: reading == 0 && !decoded.transcoded && !decoded.binary,
+            };
+            self.collect(
+                &decoded.text,
+                decoded.binary,
+                &frame,
+                0,
+                &mut budget,
+                &mut seen,
+                &mut hits,
+                &mut unfinished,
+            )?;
+        }
+        for reason in &unfinished {
+            for (_, shown) in &wanted {
+                out.not_scanned.push(NotScanned {
+                    path: shown.clone(),
+                    reason: format!("not fully decoded: {reason}"),
+                });
             }
         }
-        Ok(any.then_some(out))
+        if hits.is_empty() {
+            let said = !unfinished.is_empty() || !out.findings.is_empty();
+            return Ok(said.then_some(out));
+        }
+        for (a, shown) in &wanted {
+            self.place(reader, &data, &hits, a, shown, &mut out)?;
+        }
+        Ok(Some(out))
     }
 
-    /// A scanned blob's matches where it appears at `a`: every decision that
-    /// depends on the place is made here, and only here.
-    fn place(
-        &self,
-        reader: &Reader,
-        new: &Decoded,
-        matches: &[Match],
-        a: &Appearance,
-        out: &mut Placed,
-    ) -> Result<()> {
-        let applicable: Vec<&Match> = matches
-            .iter()
-            .filter(|m| self.scanner.applies(m.rule, &a.path))
-            .collect();
-        if applicable.is_empty() {
-            return Ok(());
+    /// Keys in an appearance's path: findings where the path is new (a file
+    /// added, not one edited in place), and the path as it may be printed, each
+    /// key in it redacted.
+    fn path_findings(&self, a: &Appearance, out: &mut Placed) -> Result<Vec<u8>> {
+        let mut matches = Vec::new();
+        self.scanner.scan(&a.path, &mut matches)?;
+        matches.retain(|m| self.scanner.applies(m.rule, &a.path));
+        if matches.is_empty() {
+            return Ok(a.path.clone());
         }
-        let fresh = self.fresh(reader, new, &applicable, &a.earlier, &a.path)?;
-        for (m, fresh) in applicable.into_iter().zip(fresh) {
-            if !fresh || self.allowlist.secret_allowed(m.secret.expose()) {
+        let mut shown = Vec::with_capacity(a.path.len());
+        let mut at = 0;
+        for m in &matches {
+            if m.offset < at {
                 continue;
             }
-            let location = if new.binary {
-                Location::Binary { offset: m.offset }
-            } else {
-                Location::Text {
-                    line: m.line,
-                    column: m.column,
+            shown.extend_from_slice(&a.path[at..m.offset]);
+            shown.extend_from_slice(m.secret.redacted().as_bytes());
+            at = m.offset + m.secret.len();
+        }
+        shown.extend_from_slice(&a.path[at..]);
+        let new_path = match &a.earlier {
+            Earlier::Nothing => true,
+            Earlier::Lines(_) => false,
+            Earlier::Secrets(olds) => olds.is_empty(),
+        };
+        if new_path {
+            for m in matches {
+                self.keep(a, &shown, None, Location::Path, &m, None, out);
+            }
+        }
+        Ok(shown)
+    }
+
+    /// Scans `text`, then what its decoders find in it, to `MAX_DEPTH`.
+    #[allow(clippy::too_many_arguments)]
+    fn collect(
+        &self,
+        text: &[u8],
+        binary: bool,
+        frame: &Frame,
+        depth: usize,
+        budget: &mut Budget,
+        seen: &mut HashSet<(usize, Vec<u8>)>,
+        hits: &mut Vec<Hit>,
+        unfinished: &mut Vec<String>,
+    ) -> Result<()> {
+        let mut matches = Vec::new();
+        self.scanner.scan_as(text, binary, &mut matches)?;
+        for m in matches {
+            if !seen.insert((m.rule, m.secret.expose().to_vec())) {
+                continue;
+            }
+            let (location, lines) = match frame.at {
+                Some(at) => at,
+                None if binary => (Location::Binary { offset: m.offset }, (m.line, m.end_line)),
+                None => (
+                    Location::Text {
+                        line: m.line,
+                        column: m.column,
+                    },
+                    (m.line, m.end_line),
+                ),
+            };
+            hits.push(Hit {
+                location,
+                lines,
+                comparable: frame.comparable,
+                encodings: frame.encodings.clone(),
+                member: frame.member.clone(),
+                m,
+            });
+        }
+        let mut fragments = Vec::new();
+        for decoder in decode::DECODERS {
+            if let Err(decode::Exhausted(reason)) = decoder.fragments(text, budget, &mut fragments) {
+                unfinished.push(reason);
+            }
+        }
+        if fragments.is_empty() {
+            return Ok(());
+        }
+        if depth >= MAX_DEPTH {
+            unfinished.push(format!(
+                "encodings or archives nested more than {MAX_DEPTH} deep were not opened"
+            ));
+            return Ok(());
+        }
+        fragments.sort_by_key(|f| f.span.start);
+        let mut lines = LineIndex::new(text);
+        for f in fragments {
+            let inner_binary = decode::is_binary(&f.bytes);
+            let child = match &f.member {
+                Some(member) => {
+                    let mut path = frame.member.clone();
+                    path.push(b'!');
+                    path.extend_from_slice(member);
+                    Frame {
+                        at: frame.at,
+                        encodings: frame.encodings.clone(),
+                        member: path,
+                        comparable: false,
+                    }
+                }
+                None => {
+                    let at = frame.at.unwrap_or_else(|| {
+                        let (line, column) = lines.position(f.span.start);
+                        // Each decoder's spans are disjoint, so counting inside them
+                        // stays linear.
+                        let end_line = line
+                            + memchr::memchr_iter(b'\n', &text[f.span.clone()]).count();
+                        let location = if binary {
+                            Location::Binary {
+                                offset: f.span.start,
+                            }
+                        } else {
+                            Location::Text { line, column }
+                        };
+                        (location, (line, end_line))
+                    });
+                    let mut encodings = frame.encodings.clone();
+                    encodings.push(f.encoding);
+                    Frame {
+                        at: Some(at),
+                        encodings,
+                        member: frame.member.clone(),
+                        comparable: frame.comparable,
+                    }
                 }
             };
-            let rule_id = self.scanner.catalogue().get(m.rule).spec.id.clone();
-            let finding = Finding {
-                rule: m.rule,
-                fingerprint: fingerprint(&rule_id, &a.path, &m.secret),
-                rule_id,
-                severity: m.severity,
-                path: a.path.clone(),
-                location,
-                secret: m.secret.clone(),
-                public_example: m.public_example,
-                commit: match &a.origin {
-                    Origin::Commit(info) => Some(info.clone()),
-                    _ => None,
-                },
-            };
-            if self.baseline.suppresses(&finding) {
-                out.baselined += 1;
-            } else {
-                out.findings.push((a.order, finding));
-            }
+            self.collect(
+                &f.bytes,
+                inner_binary,
+                &child,
+                depth + 1,
+                budget,
+                seen,
+                hits,
+                unfinished,
+            )?;
         }
         Ok(())
     }
 
-    /// For each match, whether its key is new at this appearance.
+    /// A scanned blob's hits where it appears at `a`: every decision that
+    /// depends on the place is made here, and only here.
+    fn place(
+        &self,
+        reader: &Reader,
+        data: &[u8],
+        hits: &[Hit],
+        a: &Appearance,
+        shown: &[u8],
+        out: &mut Placed,
+    ) -> Result<()> {
+        let applicable: Vec<&Hit> = hits
+            .iter()
+            .filter(|h| self.scanner.applies(h.m.rule, &a.path))
+            .collect();
+        if applicable.is_empty() {
+            return Ok(());
+        }
+        let fresh = self.fresh(reader, data, &applicable, &a.earlier, &a.path)?;
+        for (h, fresh) in applicable.into_iter().zip(fresh) {
+            let m = &h.m;
+            if !fresh || self.allowlist.secret_allowed(m.secret.expose()) {
+                continue;
+            }
+            // `!member!inner`, as the frames built it: the first `!` is ours.
+            let member = h.member.strip_prefix(b"!").map(<[u8]>::to_vec);
+            let encoding = (!h.encodings.is_empty()).then(|| {
+                // Innermost first: "base64-encoded, in percent-encoded" reads as
+                // what a person would undo, in order.
+                h.encodings.iter().rev().copied().collect::<Vec<_>>().join(", in ")
+            });
+            self.keep(a, shown, member, h.location, m, encoding, out);
+        }
+        Ok(())
+    }
+
+    /// Makes the finding: fingerprint, baseline, and its place in the report.
+    #[allow(clippy::too_many_arguments)]
+    fn keep(
+        &self,
+        a: &Appearance,
+        shown: &[u8],
+        member: Option<Vec<u8>>,
+        location: Location,
+        m: &Match,
+        encoding: Option<String>,
+        out: &mut Placed,
+    ) {
+        let mut place = shown.to_vec();
+        if let Some(member) = &member {
+            place.push(b'!');
+            place.extend_from_slice(member);
+        }
+        let rule_id = self.scanner.catalogue().get(m.rule).spec.id.clone();
+        let finding = Finding {
+            rule: m.rule,
+            fingerprint: fingerprint(&rule_id, &place, &m.secret),
+            rule_id,
+            severity: m.severity,
+            path: shown.to_vec(),
+            member,
+            location,
+            secret: m.secret.clone(),
+            public_example: m.public_example,
+            commit: match &a.origin {
+                Origin::Commit(info) => Some(info.clone()),
+                _ => None,
+            },
+            encoding,
+        };
+        if self.baseline.suppresses(&finding) {
+            out.baselined += 1;
+        } else {
+            out.findings.push((a.order, finding));
+        }
+    }
+
+    /// For each hit, whether its key is new at this appearance.
     fn fresh(
         &self,
         reader: &Reader,
-        new: &Decoded,
-        matches: &[&Match],
+        new: &[u8],
+        hits: &[&Hit],
         earlier: &Earlier,
         path: &[u8],
     ) -> Result<Vec<bool>> {
         let olds: Vec<&Content> = match earlier {
-            Earlier::Nothing => return Ok(vec![true; matches.len()]),
+            Earlier::Nothing => return Ok(vec![true; hits.len()]),
             Earlier::Lines(old) => {
                 let old_data = reader.read(old, path).map_err(Unreadable::fatal)?;
                 // Lines are compared only between two plain texts; anything else
-                // (binary, another encoding) is compared by secret.
-                if !new.binary && !new.transcoded && !decode::is_binary(&old_data) {
-                    let added = crate::git::added_lines(&old_data, &new.text)?;
-                    return Ok(matches
+                // (binary, another encoding, an archive member) is compared by
+                // secret.
+                if hits.iter().all(|h| h.comparable) && !decode::is_binary(&old_data) {
+                    let added = crate::git::added_lines(&old_data, new)?;
+                    return Ok(hits
                         .iter()
-                        .map(|m| touches(&added, m.line, m.end_line))
+                        .map(|h| touches(&added, h.lines.0, h.lines.1))
                         .collect());
                 }
                 vec![old]
@@ -317,16 +513,17 @@ impl Pipeline {
             Earlier::Secrets(olds) => olds.iter().collect(),
         };
         if olds.is_empty() {
-            return Ok(vec![true; matches.len()]);
+            return Ok(vec![true; hits.len()]);
         }
         // Every distinct secret of the blob, searched for in one pass over each
-        // earlier version: linear in their sizes, however many keys there are.
+        // reading and decoded fragment of each earlier version: linear in their
+        // sizes, however many keys there are.
         let mut ids: HashMap<&[u8], usize> = HashMap::new();
-        let of: Vec<usize> = matches
+        let of: Vec<usize> = hits
             .iter()
-            .map(|m| {
+            .map(|h| {
                 let next = ids.len();
-                *ids.entry(m.secret.expose()).or_insert(next)
+                *ids.entry(h.m.secret.expose()).or_insert(next)
             })
             .collect();
         let mut patterns: Vec<&[u8]> = vec![&[][..]; ids.len()];
@@ -338,13 +535,115 @@ impl Pipeline {
         let mut held = vec![false; patterns.len()];
         for old in olds {
             let data = reader.read(old, path).map_err(Unreadable::fatal)?;
+            let mut budget = budget_for(data.len());
             for decoded in decode::decode(&data) {
-                for hit in finder.find_overlapping_iter(&*decoded.text) {
-                    held[hit.pattern().as_usize()] = true;
-                }
+                every_text(&decoded.text, 0, &mut budget, &mut |text| {
+                    for hit in finder.find_overlapping_iter(text) {
+                        held[hit.pattern().as_usize()] = true;
+                    }
+                });
             }
         }
         Ok(of.into_iter().map(|i| !held[i]).collect())
+    }
+}
+
+/// `text` and every fragment decoded from it, to `MAX_DEPTH`, for `visit`.
+fn every_text(text: &[u8], depth: usize, budget: &mut Budget, visit: &mut dyn FnMut(&[u8])) {
+    visit(text);
+    if depth >= MAX_DEPTH {
+        return;
+    }
+    let mut fragments = Vec::new();
+    for decoder in decode::DECODERS {
+        // What an earlier version held is only ever a reason to report less: a
+        // budget that runs out here reports more, never less.
+        let _ = decoder.fragments(text, budget, &mut fragments);
+    }
+    for f in fragments {
+        every_text(&f.bytes, depth + 1, budget, visit);
+    }
+}
+
+/// Decoders nest at most this deep: base64 in a zip member in an apk in base64.
+const MAX_DEPTH: usize = 4;
+
+/// What decoding one blob may cost: four times its size (archives expand), at
+/// least 4 MiB and at most 256 MiB; at most 10,000 archive members.
+fn budget_for(len: usize) -> Budget {
+    Budget {
+        bytes: len.saturating_mul(4).clamp(4 << 20, 256 << 20),
+        members: 10_000,
+    }
+}
+
+/// Where everything found inside a decoded span is reported: the span's place in
+/// the text the pipeline read, its encodings, and the archive member it is in.
+#[derive(Clone)]
+struct Frame {
+    /// The span's location and line range in the top text; `None` at the top, and
+    /// inside an archive member, whose own lines place what is found.
+    at: Option<(Location, (usize, usize))>,
+    encodings: Vec<&'static str>,
+    /// `!member!inner` for archive members.
+    member: Vec<u8>,
+    /// Found in the blob's plain text, where line diffs mean something.
+    comparable: bool,
+}
+
+/// A match and where it is reported.
+struct Hit {
+    m: Match,
+    location: Location,
+    /// First and last line in the blob's text, for newness by line.
+    lines: (usize, usize),
+    comparable: bool,
+    encodings: Vec<&'static str>,
+    member: Vec<u8>,
+}
+
+/// Line and column of offsets asked for in increasing order, in one pass.
+struct LineIndex<'a> {
+    text: &'a [u8],
+    /// Bytes before this are counted.
+    at: usize,
+    line: usize,
+    line_start: usize,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a [u8]) -> LineIndex<'a> {
+        LineIndex {
+            text,
+            at: 0,
+            line: 1,
+            line_start: 0,
+        }
+    }
+
+    fn advance(&mut self, offset: usize) {
+        let offset = offset.min(self.text.len());
+        if offset < self.at {
+            // Out of order (nested spans): count again from the start.
+            *self = LineIndex::new(self.text);
+        }
+        let gap = &self.text[self.at..offset];
+        let newlines = memchr::memchr_iter(b'\n', gap).count();
+        if newlines > 0 {
+            self.line += newlines;
+            self.line_start = self.at + memchr::memrchr(b'\n', gap).expect("counted one") + 1;
+        }
+        self.at = offset;
+    }
+
+    /// 1-based line and character column.
+    fn position(&mut self, offset: usize) -> (usize, usize) {
+        self.advance(offset);
+        let column = 1 + self.text[self.line_start..self.at]
+            .iter()
+            .filter(|&&b| (b & 0xC0) != 0x80)
+            .count();
+        (self.line, column)
     }
 }
 

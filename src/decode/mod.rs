@@ -11,6 +11,10 @@
 //!   the span, with the encoding named.
 
 mod archive;
+mod base64;
+mod escapes;
+mod html;
+mod percent;
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -57,7 +61,73 @@ pub trait Decoder: Sync {
 }
 
 /// Every decoder, in the order they run.
-pub static DECODERS: &[&dyn Decoder] = &[&archive::Archives];
+pub static DECODERS: &[&dyn Decoder] = &[
+    &archive::Archives,
+    &base64::Base64,
+    &percent::Percent,
+    &escapes::Escapes,
+    &html::Entities,
+];
+
+/// Bytes that end an encoded token: a credential, a URL or an encoded run never
+/// holds them raw.
+fn delimiter(b: u8) -> bool {
+    b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'`' | b'<' | b'>')
+}
+
+/// The token around `at`: the longest run without a delimiter. Decoders that
+/// find an escape somewhere in a token decode the whole token, so a key's escaped
+/// and plain characters come out together.
+fn token_around(text: &[u8], at: usize) -> Range<usize> {
+    let start = text[..at]
+        .iter()
+        .rposition(|&b| delimiter(b))
+        .map_or(0, |i| i + 1);
+    let end = text[at..]
+        .iter()
+        .position(|&b| delimiter(b))
+        .map_or(text.len(), |i| at + i);
+    start..end
+}
+
+/// Charges `bytes` to the budget, or says which decoder ran out.
+fn charge(budget: &mut Budget, bytes: usize, who: &str) -> Result<(), Exhausted> {
+    if bytes > budget.bytes {
+        return Err(Exhausted(format!("{who}: byte limit reached")));
+    }
+    budget.bytes -= bytes;
+    Ok(())
+}
+
+/// Runs `decode` on each token holding a byte that `starts` finds (an escape's
+/// first byte), once per token, keeping the tokens it turns into something else.
+fn by_token(
+    text: &[u8],
+    marker: u8,
+    encoding: &'static str,
+    budget: &mut Budget,
+    out: &mut Vec<Fragment>,
+    decode: impl Fn(&[u8]) -> Option<Vec<u8>>,
+) -> Result<(), Exhausted> {
+    let mut done_to = 0;
+    for at in memchr::memchr_iter(marker, text) {
+        if at < done_to {
+            continue;
+        }
+        let span = token_around(text, at);
+        done_to = span.end;
+        if let Some(bytes) = decode(&text[span.clone()]) {
+            charge(budget, bytes.len(), encoding)?;
+            out.push(Fragment {
+                span,
+                bytes,
+                encoding,
+                member: None,
+            });
+        }
+    }
+    Ok(())
+}
 
 /// git's own heuristic: a NUL byte in the first 8,000 bytes makes a file binary.
 const BINARY_SNIFF: usize = 8000;

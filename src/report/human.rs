@@ -116,13 +116,17 @@ fn list(out: &mut String, findings: &[&Finding], report: &Report, paint: &Paint)
         let rule = &report.catalogue.get(f.rule).spec;
         let place = match f.location {
             Location::Text { line, column } => {
-                format!("{}:{line}:{column}", printable_path(&f.path))
+                format!("{}:{line}:{column}", printable_path(&f.place()))
             }
             Location::Binary { offset } => {
-                format!("{} (binary file, byte {offset})", printable_path(&f.path))
+                format!("{} (binary file, byte {offset})", printable_path(&f.place()))
             }
+            Location::Path => format!("{} (in the file's name)", printable_path(&f.place())),
         };
-        let description = printable_text(&rule.description);
+        let description = match &f.encoding {
+            Some(how) => format!("{how} {}", printable_text(&rule.description)),
+            None => printable_text(&rule.description),
+        };
         let what = if f.public_example {
             format!("{description} (a published documentation example)")
         } else {

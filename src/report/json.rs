@@ -41,7 +41,8 @@ pub struct JsonFinding<'a> {
     /// block or warn.
     pub severity: &'static str,
     pub path: String,
-    /// 1-based; null for binary files.
+    /// 1-based; null for binary files and for a key in the path itself (`path`
+    /// then shows it redacted, as it always shows keys in paths).
     pub line: Option<usize>,
     /// 1-based, in characters; null for binary files.
     pub column: Option<usize>,
@@ -56,6 +57,12 @@ pub struct JsonFinding<'a> {
     /// The commit that added it (history and pre-push), else null.
     pub commit: Option<JsonCommit<'a>>,
     pub remediation: &'a str,
+    /// How the secret was hidden (`base64-encoded`, `joined from string
+    /// literals`, ...); null when it was in plain text.
+    pub encoding: Option<&'a str>,
+    /// Inside an archive at `path`: the member's path (nested archives joined
+    /// with `!`), to which `line` and `column` refer; else null.
+    pub member: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -80,6 +87,7 @@ pub fn document<'a>(report: &'a Report) -> Document<'a> {
             let (line, column, byte_offset) = match f.location {
                 Location::Text { line, column } => (Some(line), Some(column), None),
                 Location::Binary { offset } => (None, None, Some(offset)),
+                Location::Path => (None, None, None),
             };
             JsonFinding {
                 rule: &spec.id,
@@ -97,6 +105,8 @@ pub fn document<'a>(report: &'a Report) -> Document<'a> {
                     date: iso8601(c.time),
                 }),
                 remediation: spec.remediation.trim(),
+                encoding: f.encoding.as_deref(),
+                member: f.member.as_deref().map(printable_path),
             }
         })
         .collect();

@@ -41,18 +41,19 @@ pub fn document(report: &Report) -> Value {
                     json!({ "startLine": line, "startColumn": column })
                 }
                 Location::Binary { offset } => json!({ "byteOffset": offset }),
+                Location::Path => Value::Null,
             };
             let mut result = json!({
                 "ruleId": spec.id,
                 "ruleIndex": rule_indices.binary_search(&f.rule).expect("rule listed"),
                 "level": level(f.severity.as_str()),
-                "message": { "text": format!("{} {}{}", spec.description, f.secret.redacted(),
+                "message": { "text": format!("{}{} {}{}",
+                    f.encoding.as_deref().map(|how| format!("{how} ")).unwrap_or_default()
+                        + &f.member.as_deref().map(|m| format!("in archive member {}: ", printable_path(m))).unwrap_or_default(),
+                    spec.description, f.secret.redacted(),
                     if f.public_example { " (a published documentation example)" } else { "" }) },
                 "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": uri(&printable_path(&f.path)) },
-                        "region": region
-                    }
+                    "physicalLocation": physical(&f.path, (f.member.is_none() && !region.is_null()).then_some(region))
                 }],
                 "partialFingerprints": { "keyward/v1": f.fingerprint }
             });
@@ -87,6 +88,16 @@ fn level(severity: &str) -> &'static str {
 }
 
 /// A relative path as a URI reference: percent-encode what a URI cannot hold.
+/// A region in an archive member's lines would point into the archive's bytes:
+/// such findings name the archive, and the member in their message.
+fn physical(path: &[u8], region: Option<Value>) -> Value {
+    let mut location = json!({ "artifactLocation": { "uri": uri(&printable_path(path)) } });
+    if let Some(region) = region {
+        location["region"] = region;
+    }
+    location
+}
+
 fn uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {

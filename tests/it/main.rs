@@ -4,6 +4,7 @@
 mod util;
 
 mod config;
+mod detection;
 mod formats;
 mod framework;
 mod golden;

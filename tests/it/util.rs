@@ -109,6 +109,14 @@ impl Run {
         self
     }
     #[track_caller]
+    pub fn contains_ref(&self, text: &str) {
+        assert!(
+            self.all().contains(text),
+            "expected {text:?} in output\n{}",
+            self.describe()
+        );
+    }
+    #[track_caller]
     pub fn lacks(self, text: &str) -> Run {
         assert!(
             !self.all().contains(text),
