@@ -13,6 +13,8 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+mod join;
+
 /// Text that was hiding inside a span of another text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fragment {
@@ -55,7 +57,7 @@ pub trait Decoder: Sync {
 }
 
 /// Every decoder, in the order they run.
-pub static DECODERS: &[&dyn Decoder] = &[];
+pub static DECODERS: &[&dyn Decoder] = &[&join::Join];
 
 /// git's own heuristic: a NUL byte in the first 8,000 bytes makes a file binary.
 const BINARY_SNIFF: usize = 8000;
