@@ -313,43 +313,31 @@ impl Pipeline {
     ) -> Result<()> {
         let mut matches = Vec::new();
         self.scanner.scan_as(text, binary, &mut matches)?;
-        for m in matches {
-            if !seen.insert((m.rule, m.secret.expose().to_vec())) {
-                continue;
-            }
-            let (location, lines) = match frame.at {
-                Some(at) => at,
-                None if binary => (Location::Binary { offset: m.offset }, (m.line, m.end_line)),
-                None => (
-                    Location::Text {
-                        line: m.line,
-                        column: m.column,
-                    },
-                    (m.line, m.end_line),
-                ),
-            };
-            hits.push(Hit {
-                location,
-                lines,
-                comparable: frame.comparable,
-                encodings: frame.encodings.clone(),
-                member: frame.member.clone(),
-                m,
-            });
+        // In text, a key in plain sight is reported as such before anything
+        // decoded from it; in a binary, an archive member names the key's place
+        // better than a byte offset into compressed data, so members go first.
+        if !binary {
+            record(std::mem::take(&mut matches), binary, frame, seen, hits);
         }
         let mut fragments = Vec::new();
         for decoder in decode::DECODERS {
-            if let Err(decode::Exhausted(reason)) = decoder.fragments(text, budget, &mut fragments) {
+            if binary && !decoder.reads_binary() {
+                continue;
+            }
+            if let Err(decode::Exhausted(reason)) = decoder.fragments(text, budget, &mut fragments)
+            {
                 unfinished.push(reason);
             }
         }
         if fragments.is_empty() {
+            record(matches, binary, frame, seen, hits);
             return Ok(());
         }
         if depth >= MAX_DEPTH {
             unfinished.push(format!(
                 "encodings or archives nested more than {MAX_DEPTH} deep were not opened"
             ));
+            record(matches, binary, frame, seen, hits);
             return Ok(());
         }
         fragments.sort_by_key(|f| f.span.start);
@@ -373,8 +361,8 @@ impl Pipeline {
                         let (line, column) = lines.position(f.span.start);
                         // Each decoder's spans are disjoint, so counting inside them
                         // stays linear.
-                        let end_line = line
-                            + memchr::memchr_iter(b'\n', &text[f.span.clone()]).count();
+                        let end_line =
+                            line + memchr::memchr_iter(b'\n', &text[f.span.clone()]).count();
                         let location = if binary {
                             Location::Binary {
                                 offset: f.span.start,
@@ -405,6 +393,7 @@ impl Pipeline {
                 unfinished,
             )?;
         }
+        record(matches, binary, frame, seen, hits);
         Ok(())
     }
 
@@ -437,7 +426,12 @@ impl Pipeline {
             let encoding = (!h.encodings.is_empty()).then(|| {
                 // Innermost first: "base64-encoded, in percent-encoded" reads as
                 // what a person would undo, in order.
-                h.encodings.iter().rev().copied().collect::<Vec<_>>().join(", in ")
+                h.encodings
+                    .iter()
+                    .rev()
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", in ")
             });
             self.keep(a, shown, member, h.location, m, encoding, out);
         }
@@ -548,14 +542,52 @@ impl Pipeline {
     }
 }
 
+/// Adds the matches of one text as hits, placed by `frame`, each key once.
+fn record(
+    matches: Vec<Match>,
+    binary: bool,
+    frame: &Frame,
+    seen: &mut HashSet<(usize, Vec<u8>)>,
+    hits: &mut Vec<Hit>,
+) {
+    for m in matches {
+        if !seen.insert((m.rule, m.secret.expose().to_vec())) {
+            continue;
+        }
+        let (location, lines) = match frame.at {
+            Some(at) => at,
+            None if binary => (Location::Binary { offset: m.offset }, (m.line, m.end_line)),
+            None => (
+                Location::Text {
+                    line: m.line,
+                    column: m.column,
+                },
+                (m.line, m.end_line),
+            ),
+        };
+        hits.push(Hit {
+            location,
+            lines,
+            comparable: frame.comparable,
+            encodings: frame.encodings.clone(),
+            member: frame.member.clone(),
+            m,
+        });
+    }
+}
+
 /// `text` and every fragment decoded from it, to `MAX_DEPTH`, for `visit`.
 fn every_text(text: &[u8], depth: usize, budget: &mut Budget, visit: &mut dyn FnMut(&[u8])) {
     visit(text);
     if depth >= MAX_DEPTH {
         return;
     }
+    let binary = decode::is_binary(text);
     let mut fragments = Vec::new();
     for decoder in decode::DECODERS {
+        if binary && !decoder.reads_binary() {
+            continue;
+        }
         // What an earlier version held is only ever a reason to report less: a
         // budget that runs out here reports more, never less.
         let _ = decoder.fragments(text, budget, &mut fragments);

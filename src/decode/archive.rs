@@ -42,6 +42,10 @@ const MAX_SHOWN_NAME: usize = 120;
 pub struct Archives;
 
 impl Decoder for Archives {
+    fn reads_binary(&self) -> bool {
+        true
+    }
+
     fn fragments(
         &self,
         text: &[u8],

@@ -41,7 +41,9 @@ fn decode(token: &[u8]) -> Option<Vec<u8>> {
                     [b'#', b'x' | b'X', digits @ ..] => std::str::from_utf8(digits)
                         .ok()
                         .and_then(|d| u32::from_str_radix(d, 16).ok()),
-                    [b'#', digits @ ..] => std::str::from_utf8(digits).ok().and_then(|d| d.parse().ok()),
+                    [b'#', digits @ ..] => std::str::from_utf8(digits)
+                        .ok()
+                        .and_then(|d| d.parse().ok()),
                     _ => None,
                 };
                 if let Some(c) = code.and_then(char::from_u32) {

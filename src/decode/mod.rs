@@ -14,6 +14,7 @@ mod archive;
 mod base64;
 mod escapes;
 mod html;
+mod join;
 mod percent;
 
 use std::borrow::Cow;
@@ -58,6 +59,12 @@ pub trait Decoder: Sync {
         budget: &mut Budget,
         out: &mut Vec<Fragment>,
     ) -> Result<(), Exhausted>;
+
+    /// Whether it looks inside binary content too. Text encodings hide text:
+    /// only containers (archives) are worth opening in a binary.
+    fn reads_binary(&self) -> bool {
+        false
+    }
 }
 
 /// Every decoder, in the order they run.
@@ -67,6 +74,7 @@ pub static DECODERS: &[&dyn Decoder] = &[
     &percent::Percent,
     &escapes::Escapes,
     &html::Entities,
+    &join::Join,
 ];
 
 /// Bytes that end an encoded token: a credential, a URL or an encoded run never

@@ -119,7 +119,10 @@ fn list(out: &mut String, findings: &[&Finding], report: &Report, paint: &Paint)
                 format!("{}:{line}:{column}", printable_path(&f.place()))
             }
             Location::Binary { offset } => {
-                format!("{} (binary file, byte {offset})", printable_path(&f.place()))
+                format!(
+                    "{} (binary file, byte {offset})",
+                    printable_path(&f.place())
+                )
             }
             Location::Path => format!("{} (in the file's name)", printable_path(&f.place())),
         };

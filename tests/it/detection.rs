@@ -56,7 +56,10 @@ fn shapes() -> Vec<Shape> {
             b64(&s)
         )
         .into_bytes(),
-        expect: vec!["k8s/secret.yaml:4:15".into(), "base64-encoded Stripe live secret key".into()],
+        expect: vec![
+            "k8s/secret.yaml:4:15".into(),
+            "base64-encoded Stripe live secret key".into(),
+        ],
         secret: s,
     });
     let s = key("rk_live_", 24);
@@ -67,7 +70,10 @@ fn shapes() -> Vec<Shape> {
             b64(&format!("{s}:"))
         )
         .into_bytes(),
-        expect: vec!["scripts/call.sh:1:31".into(), "base64-encoded Stripe live restricted key".into()],
+        expect: vec![
+            "scripts/call.sh:1:31".into(),
+            "base64-encoded Stripe live restricted key".into(),
+        ],
         secret: s,
     });
     let s = key("sk_live_", 40);
@@ -92,6 +98,29 @@ fn shapes() -> Vec<Shape> {
         path: "web/page.html",
         content: format!("<div data-key=\"{entities}\"></div>\n").into_bytes(),
         expect: vec!["web/page.html:1:16".into(), "HTML-entity-encoded".into()],
+        secret: s,
+    });
+    let s = key("sk_live_", 60);
+    out.push(Shape {
+        path: "src/pay.js",
+        content: format!("const k = \"{}\" +\n  \"{}\";\n", &s[..8], &s[8..]).into_bytes(),
+        expect: vec![
+            "src/pay.js:1:11".into(),
+            "joined from string literals".into(),
+        ],
+        secret: s,
+    });
+    let s = key("rk_live_", 40);
+    out.push(Shape {
+        path: "src/pay.php",
+        content: format!(
+            "<?php\n$k = '{}' . '{}' . '{}';\n",
+            &s[..8],
+            &s[8..20],
+            &s[20..]
+        )
+        .into_bytes(),
+        expect: vec!["src/pay.php:2:6".into()],
         secret: s,
     });
     let s = key("sk_org_live_", 99);
@@ -192,14 +221,21 @@ fn private_keys_in_every_layout_are_blocked() {
     let body = lines[1];
     let yaml = format!(
         "tls:\n  key: |\n{}\n",
-        lines.iter().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+        lines
+            .iter()
+            .map(|l| format!("    {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     let json = format!("{{\"private_key\": \"{}\\n\"}}\n", lines.join("\\n"));
     let js = format!(
         "const key =\n  \"{}\\n\" +\n  \"{}\\n\" +\n  \"{}\\n\";\n",
         lines[0], lines[1], lines[2]
     );
-    let crlf = lines.iter().map(|l| format!("{l}  \r\n")).collect::<String>();
+    let crlf = lines
+        .iter()
+        .map(|l| format!("{l}  \r\n"))
+        .collect::<String>();
     let env = format!("SSH_KEY=\"{}\"\n", lines.join("\\n"));
     let repo = Repo::new();
     let cases = [

@@ -41,6 +41,7 @@ proptest! {
             f.secret.expose().starts_with(key.as_bytes())
                 && match f.location {
                     Location::Binary { offset } => offset == start,
+                    Location::Path => false,
                     Location::Text { line, .. } => {
                         line == 1 + input[..start].iter().filter(|&&b| b == b'\n').count()
                     }
