@@ -341,6 +341,25 @@ impl Pipeline {
             return Ok(());
         }
         fragments.sort_by_key(|f| f.span.start);
+        if binary && !matches.is_empty() {
+            // An archive's stored members are text inside its bytes: what the
+            // member's own reading decides (a `risk_live_` identifier is not a
+            // key there) must not be overruled by the raw bytes around it.
+            let secrets: Vec<&[u8]> = matches.iter().map(|m| m.secret.expose()).collect();
+            let finder = AhoCorasick::new(&secrets)
+                .map_err(|e| Error::Catalogue(format!("secret automaton: {e}")))?;
+            let mut inside = vec![false; secrets.len()];
+            for f in fragments.iter().filter(|f| f.member.is_some()) {
+                for hit in finder.find_overlapping_iter(&f.bytes) {
+                    inside[hit.pattern().as_usize()] = true;
+                }
+            }
+            let mut i = 0;
+            matches.retain(|_| {
+                i += 1;
+                !inside[i - 1]
+            });
+        }
         let mut lines = LineIndex::new(text);
         for f in fragments {
             let inner_binary = decode::is_binary(&f.bytes);

@@ -12,6 +12,7 @@
 
 mod archive;
 mod base64;
+mod continuation;
 mod escapes;
 mod html;
 mod join;
@@ -75,6 +76,7 @@ pub static DECODERS: &[&dyn Decoder] = &[
     &escapes::Escapes,
     &html::Entities,
     &join::Join,
+    &continuation::Continuation,
 ];
 
 /// Bytes that end an encoded token: a credential, a URL or an encoded run never
@@ -163,7 +165,7 @@ pub fn decode(bytes: &[u8]) -> Vec<Decoded<'_>> {
         transcoded: false,
         binary: is_binary(bytes),
     };
-    match decode_utf16(bytes) {
+    match decode_utf32(bytes).or_else(|| decode_utf16(bytes)) {
         Some(text) => vec![
             Decoded {
                 text: Cow::Owned(text.into_bytes()),
@@ -174,6 +176,51 @@ pub fn decode(bytes: &[u8]) -> Vec<Decoded<'_>> {
         ],
         None => vec![raw],
     }
+}
+
+/// UTF-32 text (with a byte-order mark, or ASCII-heavy with three NULs in every
+/// four bytes) as UTF-8. Checked before UTF-16, whose little-endian mark is the
+/// start of UTF-32's. (Hand-written: encoding_rs, like the WHATWG standard it
+/// implements, has no UTF-32.)
+fn decode_utf32(bytes: &[u8]) -> Option<String> {
+    let (little, body) = match bytes {
+        [0xFF, 0xFE, 0, 0, rest @ ..] => (true, rest),
+        [0, 0, 0xFE, 0xFF, rest @ ..] => (false, rest),
+        _ => {
+            let sample = &bytes[..bytes.len().min(1024) & !3];
+            if sample.len() < 32 {
+                return None;
+            }
+            let units = sample.len() / 4;
+            let le = sample
+                .chunks(4)
+                .filter(|u| u[0] != 0 && u[1..] == [0, 0, 0])
+                .count();
+            let be = sample
+                .chunks(4)
+                .filter(|u| u[3] != 0 && u[..3] == [0, 0, 0])
+                .count();
+            if le * 10 >= units * 9 {
+                (true, bytes)
+            } else if be * 10 >= units * 9 {
+                (false, bytes)
+            } else {
+                return None;
+            }
+        }
+    };
+    Some(
+        body.chunks_exact(4)
+            .map(|u| {
+                let code = if little {
+                    u32::from_le_bytes([u[0], u[1], u[2], u[3]])
+                } else {
+                    u32::from_be_bytes([u[0], u[1], u[2], u[3]])
+                };
+                char::from_u32(code).unwrap_or('\u{FFFD}')
+            })
+            .collect(),
+    )
 }
 
 /// UTF-16 text (with a byte-order mark, or ASCII-heavy with every other byte NUL)
@@ -221,6 +268,24 @@ mod tests {
     fn binary_sniff_matches_git() {
         assert!(is_binary(b"abc\0def"));
         assert!(!is_binary(b"plain text\n"));
+    }
+
+    #[test]
+    fn utf32_is_decoded_before_utf16() {
+        let text = "key = value, and more text here";
+        let mut le = vec![0xFF, 0xFE, 0, 0];
+        le.extend(text.chars().flat_map(|c| (c as u32).to_le_bytes()));
+        assert_eq!(decode_utf32(&le).as_deref(), Some(text));
+        assert_eq!(decode(&le)[0].text.as_ref(), text.as_bytes());
+        let be: Vec<u8> = text
+            .chars()
+            .flat_map(|c| (c as u32).to_be_bytes())
+            .collect();
+        assert_eq!(decode_utf32(&be).as_deref(), Some(text));
+        assert_eq!(
+            decode_utf32(b"plain ascii text, long enough to sniff it"),
+            None
+        );
     }
 
     #[test]
