@@ -43,25 +43,39 @@ impl Decoder for Base64 {
         budget: &mut Budget,
         out: &mut Vec<Fragment>,
     ) -> Result<(), Exhausted> {
-        let mut i = 0;
-        while i < text.len() {
-            if !ALPHABET[usize::from(text[i])] {
-                i += 1;
+        // A run long enough to decode (16 or more) holds a whole aligned 8-byte
+        // block: test blocks a word at a time, and walk out only from one that is
+        // all alphabet. Most text (words, spaces, punctuation) fails the word test.
+        let mut done_to = 0;
+        let mut block = 0;
+        while block + 8 <= text.len() {
+            let word = u64::from_le_bytes(text[block..block + 8].try_into().expect("8 bytes"));
+            if !maybe_alphabet(word)
+                || !text[block..block + 8]
+                    .iter()
+                    .all(|&b| ALPHABET[usize::from(b)])
+            {
+                block += 8;
                 continue;
             }
-            let start = i;
-            while i < text.len() && ALPHABET[usize::from(text[i])] {
-                i += 1;
+            let mut start = block;
+            while start > done_to && ALPHABET[usize::from(text[start - 1])] {
+                start -= 1;
             }
-            let mut end = i;
-            while end < text.len() && end - i < 2 && text[end] == b'=' {
+            let mut run_end = block + 8;
+            while run_end < text.len() && ALPHABET[usize::from(text[run_end])] {
+                run_end += 1;
+            }
+            let mut end = run_end;
+            while end < text.len() && end - run_end < 2 && text[end] == b'=' {
                 end += 1;
             }
-            let run = &text[start..i];
-            i = end;
-            if run.len() < MIN_RUN {
+            done_to = end;
+            block = (end + 7) & !7;
+            if run_end - start < MIN_RUN {
                 continue;
             }
+            let run = &text[start..run_end];
             let Some(bytes) = decode_run(run) else {
                 continue;
             };
@@ -80,6 +94,17 @@ impl Decoder for Base64 {
         }
         Ok(())
     }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether every byte of the word lies in `+`..=`z`, a superset of both base64
+/// alphabets (the classic "has a byte less than / more than" word tricks).
+fn maybe_alphabet(word: u64) -> bool {
+    let less = word.wrapping_sub(ONES * 0x2B) & !word & HIGHS;
+    let more = (word.wrapping_add(ONES * (127 - 0x7A)) | word) & HIGHS;
+    less == 0 && more == 0
 }
 
 /// The run decoded, if it is base64 of text.
@@ -155,6 +180,36 @@ mod tests {
         ]);
         assert!(fragments(&binary).is_empty());
         assert!(fragments("short dGVzdA==").is_empty());
+    }
+
+    #[test]
+    fn the_word_test_admits_every_alphabet_byte_and_few_others() {
+        for b in 0..=255u8 {
+            let word = u64::from_le_bytes([b; 8]);
+            if ALPHABET[usize::from(b)] {
+                assert!(maybe_alphabet(word), "{b:#x}");
+            }
+            if b < b'+' || b > b'z' {
+                assert!(!maybe_alphabet(word), "{b:#x}");
+                let mut mixed = *b"abcdefgh";
+                mixed[3] = b;
+                assert!(
+                    !maybe_alphabet(u64::from_le_bytes(mixed)),
+                    "{b:#x} in a word"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn runs_at_any_alignment_are_found() {
+        let encoded = STANDARD.encode("user:MARKER_abcdefghijklmnop");
+        for pad in 0..9 {
+            let text = format!("{}{encoded} tail", " ".repeat(pad));
+            let got = fragments(&text);
+            assert_eq!(got.len(), 1, "pad {pad}");
+            assert_eq!(&text[got[0].span.clone()], encoded);
+        }
     }
 
     #[test]

@@ -13,7 +13,15 @@ impl Decoder for Escapes {
         budget: &mut Budget,
         out: &mut Vec<Fragment>,
     ) -> Result<(), Exhausted> {
-        by_token(text, b'\\', "escaped", budget, out, decode)
+        by_token(
+            text,
+            b'\\',
+            |at| matches!(at.get(1), Some(b'u' | b'x')),
+            "escaped",
+            budget,
+            out,
+            decode,
+        )
     }
 }
 

@@ -12,7 +12,15 @@ impl Decoder for Entities {
         budget: &mut Budget,
         out: &mut Vec<Fragment>,
     ) -> Result<(), Exhausted> {
-        by_token(text, b'&', "HTML-entity-encoded", budget, out, decode)
+        by_token(
+            text,
+            b'&',
+            |at| at.get(1) == Some(&b'#'),
+            "HTML-entity-encoded",
+            budget,
+            out,
+            decode,
+        )
     }
 }
 

@@ -109,11 +109,14 @@ fn charge(budget: &mut Budget, bytes: usize, who: &str) -> Result<(), Exhausted>
     Ok(())
 }
 
-/// Runs `decode` on each token holding a byte that `starts` finds (an escape's
-/// first byte), once per token, keeping the tokens it turns into something else.
+/// Runs `decode` on each token holding an escape: a `marker` byte that `escape`
+/// accepts where it stands (`%` before two hex digits, `&#`, `\\u`), once per
+/// token, keeping the tokens it turns into something else. Markers that start no
+/// escape (Rust's `&`, a path's `\\`) cost one comparison.
 fn by_token(
     text: &[u8],
     marker: u8,
+    escape: impl Fn(&[u8]) -> bool,
     encoding: &'static str,
     budget: &mut Budget,
     out: &mut Vec<Fragment>,
@@ -121,7 +124,7 @@ fn by_token(
 ) -> Result<(), Exhausted> {
     let mut done_to = 0;
     for at in memchr::memchr_iter(marker, text) {
-        if at < done_to {
+        if at < done_to || !escape(&text[at..]) {
             continue;
         }
         let span = token_around(text, at);

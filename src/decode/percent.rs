@@ -12,7 +12,15 @@ impl Decoder for Percent {
         budget: &mut Budget,
         out: &mut Vec<Fragment>,
     ) -> Result<(), Exhausted> {
-        by_token(text, b'%', "percent-encoded", budget, out, decode)
+        by_token(
+            text,
+            b'%',
+            |at| at.len() >= 3 && at[1].is_ascii_hexdigit() && at[2].is_ascii_hexdigit(),
+            "percent-encoded",
+            budget,
+            out,
+            decode,
+        )
     }
 }
 
