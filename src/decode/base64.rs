@@ -189,7 +189,7 @@ mod tests {
             if ALPHABET[usize::from(b)] {
                 assert!(maybe_alphabet(word), "{b:#x}");
             }
-            if b < b'+' || b > b'z' {
+            if !(b'+'..=b'z').contains(&b) {
                 assert!(!maybe_alphabet(word), "{b:#x}");
                 let mut mixed = *b"abcdefgh";
                 mixed[3] = b;
