@@ -1,14 +1,20 @@
 #!/bin/sh
-# Installs keyward as the pre-commit hook of the git repository this is run in.
+# Installs keyward as the hooks of the git repository this is run in.
 #
 #   /path/to/keyward/install.sh              build keyward with cargo, install it to
-#                                            ~/.local/bin, and install the hook here
-#   install.sh --hook pre-push               install another hook (pre-commit,
-#                                            pre-push, commit-msg or all); repeatable
+#                                            ~/.local/bin, and install every hook here
+#   install.sh --hook pre-push               install only this hook (pre-commit,
+#                                            pre-merge-commit, pre-applypatch,
+#                                            pre-push, commit-msg, or all); repeatable
 #   install.sh --bin PATH                    use an existing keyward binary instead
 #   install.sh --prefix DIR                  install the binary to DIR/bin
-#   install.sh --uninstall                   remove the hook(s), restore what was there
+#   install.sh --uninstall                   remove every keyward hook (or those
+#                                            named with --hook), restore what was there
 #
+# Every hook by default, because pre-commit alone misses ways keys enter history:
+# a clean merge runs pre-merge-commit, `git am` runs pre-applypatch, and
+# cherry-pick, revert, rebase and --no-verify run no commit hook at all, which
+# pre-push catches before anything leaves the machine.
 # The hook goes where git looks for it (core.hooksPath is honoured). An existing
 # hook is never overwritten: it is kept beside keyward's as
 # <hook>.keyward-chained and run before keyward. Running this again is safe.
@@ -31,19 +37,20 @@ while [ $# -gt 0 ]; do
         --prefix) [ $# -ge 2 ] || die "--prefix needs a directory"; prefix=$2; shift 2 ;;
         --hook) [ $# -ge 2 ] || die "--hook needs a name"; hooks="$hooks $2"; shift 2 ;;
         --uninstall) uninstall=1; shift ;;
-        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
 
-[ -n "$hooks" ] || hooks=pre-commit
+all_hooks="pre-commit pre-merge-commit pre-applypatch pre-push commit-msg"
+[ -n "$hooks" ] || hooks=all
 case " $hooks " in
-    *" all "*) hooks="pre-commit pre-push commit-msg" ;;
+    *" all "*) hooks=$all_hooks ;;
 esac
 for hook in $hooks; do
-    case "$hook" in
-        pre-commit|pre-push|commit-msg) ;;
-        *) die "unknown hook '$hook': keyward installs as pre-commit, pre-push or commit-msg" ;;
+    case " $all_hooks " in
+        *" $hook "*) ;;
+        *) die "unknown hook '$hook': keyward installs as one of: $all_hooks" ;;
     esac
 done
 
@@ -56,13 +63,14 @@ is_ours() {
 }
 
 if [ "$uninstall" -eq 1 ]; then
+    removed=0
     for hook in $hooks; do
         target="$hooks_dir/$hook"
         chained="$target.keyward-chained"
         if ! is_ours "$target"; then
-            echo "keyward's $hook hook is not installed in $hooks_dir; nothing to do"
             continue
         fi
+        removed=$((removed + 1))
         rm -f "$target"
         if [ -e "$chained" ]; then
             mv "$chained" "$target"
@@ -71,6 +79,7 @@ if [ "$uninstall" -eq 1 ]; then
             echo "removed keyward's $hook hook"
         fi
     done
+    [ "$removed" -gt 0 ] || echo "no keyward hook is installed in $hooks_dir; nothing to do"
     exit 0
 fi
 

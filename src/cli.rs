@@ -79,6 +79,9 @@ pub enum Command {
         /// The file holding the message (git passes .git/COMMIT_EDITMSG).
         file: PathBuf,
     },
+    /// The pre-merge-commit hook: scan the commits a merge brings in. Keys in
+    /// commits already on a remote-tracking ref are reported without blocking.
+    PreMergeCommit,
     /// Write a baseline of the current findings, so later runs ignore them.
     Baseline {
         /// Where to write it.

@@ -54,6 +54,9 @@ pub struct Finding {
     /// How the secret was hidden where it was found (`base64-encoded`, `joined
     /// from string literals`); `None` when it was there in plain text.
     pub encoding: Option<String>,
+    /// Remotes whose tracking refs already reach `commit`: as far as git knows,
+    /// the key is published there (pushes and merges say so).
+    pub remotes: Vec<String>,
 }
 
 impl Finding {

@@ -61,6 +61,9 @@ pub enum Outcome {
     Clean,
     /// At least one blocking finding.
     Blocked,
+    /// Nothing blocking was found, but some content could not be checked (too
+    /// large, not fully decoded): exit 2, since a pass must mean no key.
+    Unchecked,
 }
 
 pub fn run(cli: &Cli) -> Result<Outcome> {
@@ -71,6 +74,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Some(Command::History { range }) => history(common, range.as_deref()),
         Some(Command::PrePush { remote, .. }) => pre_push(common, remote.as_deref()),
         Some(Command::CommitMsg { file }) => commit_msg(common, file),
+        Some(Command::PreMergeCommit) => pre_merge_commit(common),
         Some(Command::Baseline { output, history }) => write_baseline(common, output, *history),
         Some(Command::Rules { action }) => rules(common, action),
     }
@@ -155,21 +159,70 @@ fn history(common: &Common, range: Option<&str>) -> Result<Outcome> {
 
 fn pre_push(common: &Common, remote: Option<&str>) -> Result<Outcome> {
     let repo = git::Repo::open_from_env()?;
-    let updates = push_updates()?;
+    let updates = push_updates(&repo)?;
     let remote = remote
         .map(str::to_string)
         .or_else(|| std::env::var("PRE_COMMIT_REMOTE_NAME").ok());
     let commits = repo.pushed_commits(&updates, remote.as_deref())?;
-    if commits.is_empty() {
+    let tags = repo.pushed_tag_messages(&updates);
+    if commits.is_empty() && tags.is_empty() {
         return emit(common, Mode::PrePush, None);
     }
     let pipeline = pipeline(common, Some(repo.root()), true)?;
-    let results = scan_commits(&pipeline, &repo, &commits, false)?;
+    let mut blobs = source::history::blobs(&repo, &commits, false)?;
+    blobs.extend(source::message::tag_blobs(&tags, blobs.len()));
+    let mut results = pipeline.run(&blobs, Some(&repo.location()), None)?;
+    mark_published(&repo, &mut results)?;
     emit(common, Mode::PrePush, Some((&results, &pipeline)))
+}
+
+/// The merge hook: keys in the commits a merge brings in. Commits already on a
+/// remote-tracking ref are someone else's published work: their keys are reported
+/// (they are exposed, and should be rolled) but do not block merging upstream.
+fn pre_merge_commit(common: &Common) -> Result<Outcome> {
+    let repo = git::Repo::open_from_env()?;
+    let commits = repo.merging_commits()?;
+    if commits.is_empty() {
+        return emit(common, Mode::Merge, None);
+    }
+    let pipeline = pipeline(common, Some(repo.root()), true)?;
+    let mut results = scan_commits(&pipeline, &repo, &commits, false)?;
+    mark_published(&repo, &mut results)?;
+    for f in &mut results.findings {
+        if !f.remotes.is_empty() {
+            f.severity = rules::Severity::Warn;
+        }
+    }
+    emit(common, Mode::Merge, Some((&results, &pipeline)))
+}
+
+/// Notes, for each blocking finding in a commit, the remotes whose tracking refs
+/// already reach that commit: there the key is exposed, whatever this run decides.
+fn mark_published(repo: &git::Repo, results: &mut Results) -> Result<()> {
+    let commits: Vec<String> = results
+        .findings
+        .iter()
+        .filter_map(|f| f.commit.as_ref().map(|c| c.id.clone()))
+        .collect::<std::collections::HashSet<_>>()
+        .into_iter()
+        .collect();
+    let reached = repo.remotes_reaching(&commits)?;
+    for f in &mut results.findings {
+        if let Some(remotes) = f.commit.as_ref().and_then(|c| reached.get(&c.id)) {
+            f.remotes = remotes.clone();
+        }
+    }
+    Ok(())
 }
 /// git gives a pre-push hook its ref updates on standard input; the pre-commit
 /// framework reads that itself and passes the range in the environment instead.
-fn push_updates() -> Result<Vec<git::RefUpdate>> {
+/// For the first push of a branch that holds its root commit, the framework runs
+/// hooks in all-files mode with no range at all: then what is pushed is the local
+/// branch's commits that no tracking ref of the remote has, and when even the
+/// branch is unknown keyward cannot tell, so it refuses (exit 2) rather than pass.
+/// The framework hands a hook only the first ref of a multi-ref push; keyward's
+/// own pre-push hook reads them all.
+fn push_updates(repo: &git::Repo) -> Result<Vec<git::RefUpdate>> {
     let from = std::env::var("PRE_COMMIT_FROM_REF")
         .ok()
         .filter(|s| !s.is_empty());
@@ -182,6 +235,32 @@ fn push_updates() -> Result<Vec<git::RefUpdate>> {
             local_sha: to,
             remote_ref: std::env::var("PRE_COMMIT_REMOTE_BRANCH").unwrap_or_default(),
             remote_sha: from.unwrap_or_else(|| "0".repeat(40)),
+        }]);
+    }
+    let framework = [
+        "PRE_COMMIT_REMOTE_NAME",
+        "PRE_COMMIT_LOCAL_BRANCH",
+        "PRE_COMMIT_REMOTE_URL",
+    ]
+    .iter()
+    .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    if framework {
+        let branch = std::env::var("PRE_COMMIT_LOCAL_BRANCH").unwrap_or_default();
+        let Some(local_sha) = (!branch.is_empty())
+            .then(|| repo.resolve_commit(&branch))
+            .flatten()
+        else {
+            return Err(Error::Usage(format!(
+                "pre-push under the pre-commit framework was not told what is pushed \
+                 (no PRE_COMMIT_TO_REF, and the local branch {branch:?} names no commit), \
+                 so it cannot check; install keyward's own pre-push hook (install.sh --hook pre-push)"
+            )));
+        };
+        return Ok(vec![git::RefUpdate {
+            local_ref: branch,
+            local_sha,
+            remote_ref: std::env::var("PRE_COMMIT_REMOTE_BRANCH").unwrap_or_default(),
+            remote_sha: "0".repeat(40),
         }]);
     }
     let stdin = std::io::stdin();
@@ -208,9 +287,8 @@ fn commit_msg(common: &Common, file: &Path) -> Result<Outcome> {
     })?;
     let repo = git::Repo::open_from_env().ok();
     let root = repo.as_ref().map(|r| r.root().to_path_buf());
-    let comment = repo.as_ref().map_or(b'#', |r| r.comment_char());
     let pipeline = pipeline(common, root.as_deref(), true)?;
-    let blobs = source::message::blobs(b"commit message", &raw, comment);
+    let blobs = source::message::blobs(b"commit message", &raw);
     let results = pipeline.run(&blobs, None, None)?;
     emit(common, Mode::CommitMsg, Some((&results, &pipeline)))
 }
@@ -291,6 +369,7 @@ fn emit(common: &Common, mode: Mode, result: Option<(&Results, &Pipeline)>) -> R
         Some((r, p)) => (r, p.scanner().catalogue(), &p.warnings),
         None => (&empty, &empty_catalogue, &[]),
     };
+    let unscanned_blocks = result.is_some_and(|(_, p)| p.unscanned_blocks);
     let report = Report {
         mode,
         results,
@@ -318,6 +397,8 @@ fn emit(common: &Common, mode: Mode, result: Option<(&Results, &Pipeline)>) -> R
     }
     Ok(if report.blocked() {
         Outcome::Blocked
+    } else if !results.not_scanned.is_empty() && unscanned_blocks {
+        Outcome::Unchecked
     } else {
         Outcome::Clean
     })

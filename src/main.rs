@@ -15,6 +15,10 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(|| keyward::run(&cli)) {
         Ok(Ok(Outcome::Clean)) => ExitCode::SUCCESS,
         Ok(Ok(Outcome::Blocked)) => ExitCode::from(1),
+        Ok(Ok(Outcome::Unchecked)) => {
+            eprintln!("keyward: error: some content could not be checked (listed above), so this is blocked; raise limits.max_file_size, allowlist the path, or set limits.unscanned = \"warn\" in .keyward.toml to let it through");
+            ExitCode::from(2)
+        }
         Ok(Err(err)) => {
             eprintln!("keyward: error: {err}");
             if let Some(hint) = err.hint() {

@@ -107,6 +107,8 @@ pub struct Pipeline {
     max_file_size: u64,
     baseline: Baseline,
     pub warnings: Vec<String>,
+    /// Whether content that could not be checked blocks the verdict.
+    pub unscanned_blocks: bool,
 }
 
 impl Pipeline {
@@ -117,6 +119,7 @@ impl Pipeline {
             max_file_size: config.max_file_size,
             baseline,
             warnings: config.warnings,
+            unscanned_blocks: config.unscanned_blocks,
         })
     }
 
@@ -490,6 +493,7 @@ impl Pipeline {
                 _ => None,
             },
             encoding,
+            remotes: Vec::new(),
         };
         if self.baseline.suppresses(&finding) {
             out.baselined += 1;

@@ -84,6 +84,16 @@ pub struct AllowlistSpec {
 struct LimitsSpec {
     /// Bytes; larger files are named as not scanned. 0 means no limit.
     max_file_size: Option<u64>,
+    /// What content keyward could not check does to the verdict: `block` (the
+    /// default: exit 2) or `warn` (named in the report, let through).
+    unscanned: Option<Unscanned>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Unscanned {
+    Block,
+    Warn,
 }
 
 #[derive(Debug)]
@@ -133,6 +143,8 @@ pub struct Config {
     pub catalogue: Catalogue,
     pub allowlist: Allowlist,
     pub max_file_size: u64,
+    /// Whether content that could not be checked blocks (exit 2).
+    pub unscanned_blocks: bool,
     /// The file this came from, if any.
     pub path: Option<PathBuf>,
     /// Things worth saying that do not stop the check (unsupported gitleaks fields).
@@ -146,6 +158,7 @@ impl Config {
             catalogue: Catalogue::builtin()?,
             allowlist: Allowlist::default(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
+            unscanned_blocks: true,
             path: None,
             warnings: Vec::new(),
         })
@@ -288,6 +301,12 @@ impl Config {
         config.allowlist = build_allowlist(file.allowlist, &at)?;
         if let Some(max) = file.limits.max_file_size {
             config.max_file_size = if max == 0 { u64::MAX } else { max };
+        }
+        if file.limits.unscanned == Some(Unscanned::Warn) {
+            config.unscanned_blocks = false;
+            config.warnings.push(
+                "limits.unscanned = \"warn\": content keyward cannot check is let through".into(),
+            );
         }
         Ok(config)
     }

@@ -58,6 +58,15 @@ pub struct CommitChanges {
     /// For a merge, the other parents' trees: content already in one of them is
     /// not new.
     pub other_parents: Vec<ObjectId>,
+    /// The commit message as recorded: it is published with the commit.
+    pub message: Vec<u8>,
+}
+
+/// An annotated tag a push publishes.
+#[derive(Debug)]
+pub struct TagMessage {
+    pub name: String,
+    pub message: Vec<u8>,
 }
 
 /// One line of what git gives a pre-push hook on standard input.
@@ -173,17 +182,6 @@ impl Repo {
     /// for a bare repository).
     pub fn root(&self) -> &Path {
         self.repo.workdir().unwrap_or_else(|| self.repo.path())
-    }
-
-    /// `core.commentChar`, for reading commit messages as git does.
-    pub fn comment_char(&self) -> u8 {
-        self.repo
-            .config()
-            .and_then(|c| c.get_string("core.commentChar"))
-            .ok()
-            .and_then(|s| s.bytes().next())
-            .filter(|b| b.is_ascii_graphic())
-            .unwrap_or(b'#')
     }
 
     pub fn is_bare(&self) -> bool {
@@ -421,13 +419,19 @@ impl Repo {
     }
 
     /// The commits a push would add to the remote, newest first. A deleted
-    /// branch adds none; a new branch adds what no ref of the remote already has;
-    /// an update or force push adds what the remote's old tip does not reach.
+    /// branch adds none; an update or force push adds what the remote's old tip
+    /// (when this repository has it) does not reach; and nothing the destination
+    /// is not known to have is taken as already there. What is known: the remote
+    /// hashes git gives the hook, and the destination's own tracking refs
+    /// (`refs/remotes/<name>/*`) when it is a configured remote, named or by URL.
+    /// Another remote's refs say nothing about this one: commits fetched from an
+    /// internal remote are new to a public one.
     pub fn pushed_commits(
         &self,
         updates: &[RefUpdate],
-        remote: Option<&str>,
+        destination: Option<&str>,
     ) -> Result<Vec<ObjectId>> {
+        let remote = destination.and_then(|d| self.remote_name(d));
         let mut out: Vec<ObjectId> = Vec::new();
         let mut seen: std::collections::HashSet<ObjectId> = std::collections::HashSet::new();
         for u in updates {
@@ -441,6 +445,15 @@ impl Repo {
                     e.message()
                 ))
             })?;
+            // A tag publishes the commit it points at; a tag of a tree or blob
+            // publishes no commit (its message is scanned on its own).
+            let object = self
+                .repo
+                .find_object(local, None)
+                .map_err(|e| fail(format!("cannot read pushed object {local}"), e))?;
+            let Ok(local) = object.peel_to_commit().map(|c| c.id()) else {
+                continue;
+            };
             let mut walk = self
                 .repo
                 .revwalk()
@@ -452,26 +465,126 @@ impl Repo {
             let remote_tip = (!is_zero(&u.remote_sha))
                 .then(|| Oid::from_str(&u.remote_sha).ok())
                 .flatten()
-                .filter(|oid| self.repo.find_commit(*oid).is_ok());
-            match remote_tip {
-                Some(tip) => walk.hide(tip).map_err(|e| fail("cannot walk history", e))?,
-                None => {
-                    // A new branch, or a remote tip we do not have: hide everything
-                    // the remote is known to have.
-                    let glob = match remote {
-                        Some(name) if !name.contains('/') && !name.contains(':') => {
-                            format!("refs/remotes/{name}/*")
-                        }
-                        _ => "refs/remotes/*".to_string(),
-                    };
-                    walk.hide_glob(&glob)
-                        .map_err(|e| fail("cannot walk history", e))?;
-                }
+                .and_then(|oid| self.repo.find_object(oid, None).ok())
+                .and_then(|o| o.peel_to_commit().ok())
+                .map(|c| c.id());
+            if let Some(tip) = remote_tip {
+                walk.hide(tip).map_err(|e| fail("cannot walk history", e))?;
+            }
+            if let Some(name) = &remote {
+                walk.hide_glob(&format!("refs/remotes/{name}/*"))
+                    .map_err(|e| fail("cannot walk history", e))?;
             }
             for id in walk {
                 let id = ObjectId(id.map_err(|e| fail("cannot walk history", e))?);
                 if seen.insert(id) {
                     out.push(id);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The configured remote a hook's destination names: by name, or by URL.
+    fn remote_name(&self, destination: &str) -> Option<String> {
+        let remotes = self.repo.remotes().ok()?;
+        let names: Vec<String> = remotes
+            .iter()
+            .flatten()
+            .flatten()
+            .map(str::to_string)
+            .collect();
+        if names.iter().any(|n| n == destination) {
+            return Some(destination.to_string());
+        }
+        names.into_iter().find(|n| {
+            self.repo.find_remote(n).ok().is_some_and(|r| {
+                r.url().ok() == Some(destination) || r.pushurl().ok().flatten() == Some(destination)
+            })
+        })
+    }
+
+    /// The commit a revision names, as hex, if it names one.
+    pub fn resolve_commit(&self, spec: &str) -> Option<String> {
+        let object = self.repo.revparse_single(spec).ok()?;
+        Some(object.peel_to_commit().ok()?.id().to_string())
+    }
+
+    /// Annotated tags among a push's updates, with their messages.
+    pub fn pushed_tag_messages(&self, updates: &[RefUpdate]) -> Vec<TagMessage> {
+        updates
+            .iter()
+            .filter(|u| !is_zero(&u.local_sha))
+            .filter_map(|u| {
+                let tag = self.repo.find_tag(Oid::from_str(&u.local_sha).ok()?).ok()?;
+                Some(TagMessage {
+                    name: tag.name().unwrap_or(&u.local_ref).to_string(),
+                    message: tag.message_bytes().unwrap_or_default().to_vec(),
+                })
+            })
+            .collect()
+    }
+
+    /// The commits a merge in progress brings in: those of `MERGE_HEAD` that
+    /// HEAD does not reach.
+    pub fn merging_commits(&self) -> Result<Vec<ObjectId>> {
+        let text = std::fs::read_to_string(self.repo.path().join("MERGE_HEAD")).map_err(|e| {
+            Error::Usage(format!(
+                "pre-merge-commit: no merge in progress (cannot read MERGE_HEAD: {e})"
+            ))
+        })?;
+        let mut walk = self
+            .repo
+            .revwalk()
+            .map_err(|e| fail("cannot walk history", e))?;
+        walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
+            .map_err(|e| fail("cannot walk history", e))?;
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let id = Oid::from_str(line)
+                .map_err(|e| Error::Usage(format!("MERGE_HEAD: bad object id: {}", e.message())))?;
+            walk.push(id)
+                .map_err(|e| fail(format!("cannot read merged commit {id}"), e))?;
+        }
+        if let Ok(head) = self.repo.head().and_then(|h| h.peel_to_commit()) {
+            walk.hide(head.id())
+                .map_err(|e| fail("cannot walk history", e))?;
+        }
+        walk.map(|r| r.map(ObjectId).map_err(|e| fail("cannot walk history", e)))
+            .collect()
+    }
+
+    /// For each of `commits`, the remotes whose tracking refs reach it: as far as
+    /// git knows, where it has been published. One walk per remote, only over
+    /// what that remote's refs reach.
+    pub fn remotes_reaching(
+        &self,
+        commits: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<String>>> {
+        let mut out: std::collections::HashMap<String, Vec<String>> = Default::default();
+        if commits.is_empty() {
+            return Ok(out);
+        }
+        let wanted: std::collections::HashSet<Oid> = commits
+            .iter()
+            .filter_map(|c| Oid::from_str(c).ok())
+            .collect();
+        let remotes = self
+            .repo
+            .remotes()
+            .map_err(|e| fail("cannot list remotes", e))?;
+        for name in remotes.iter().flatten().flatten() {
+            let mut walk = self
+                .repo
+                .revwalk()
+                .map_err(|e| fail("cannot walk history", e))?;
+            if walk.push_glob(&format!("refs/remotes/{name}/*")).is_err() {
+                continue;
+            }
+            for id in walk.flatten() {
+                if wanted.contains(&id) {
+                    out.entry(id.to_string())
+                        .or_default()
+                        .push(name.to_string());
                 }
             }
         }
@@ -499,6 +612,7 @@ impl Repo {
                 id: id.0.to_string(),
                 time: commit.time().seconds(),
             },
+            message: commit.message_raw_bytes().to_vec(),
             changes,
             other_parents: commit
                 .parent_ids()

@@ -144,11 +144,19 @@ fn list(out: &mut String, findings: &[&Finding], report: &Report, paint: &Paint)
             paint.dim(&format!("[{}]", rule.id)),
         );
         if let Some(c) = &f.commit {
+            let published = if f.remotes.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; already on {}: exposed there",
+                    printable_text(&f.remotes.join(", "))
+                )
+            };
             let _ = writeln!(
                 out,
                 "      {}",
                 paint.dim(&format!(
-                    "added in commit {} on {}",
+                    "added in commit {} on {}{published}",
                     &c.id[..c.id.len().min(12)],
                     &super::iso8601(c.time)[..10]
                 ))
@@ -194,9 +202,19 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
     let w = wording(report.mode);
     // Findings come newest commit first; the last is the oldest, where a rebase
     // has to start.
+    // Only commits no remote has can be rewritten: published ones are rolled.
     let mut commits: Vec<&str> = Vec::new();
     let mut seen = std::collections::HashSet::new();
+    let mut remotes: Vec<&str> = Vec::new();
     for f in findings {
+        for r in &f.remotes {
+            if !remotes.contains(&r.as_str()) {
+                remotes.push(r);
+            }
+        }
+        if !f.remotes.is_empty() {
+            continue;
+        }
         if let Some(c) = &f.commit {
             let short = &c.id[..c.id.len().min(12)];
             if seen.insert(short) {
@@ -219,7 +237,31 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
     if let Some(state) = w.state {
         let _ = writeln!(out, "{state}");
     }
-    let _ = writeln!(out, "{}", fill(w.first_step));
+    if !remotes.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            wrap(
+                &format!(
+                    "Some of these keys are already in commits on {}: they are exposed there, \
+                     and rewriting local commits cannot take them back. Roll them first (see \
+                     below). Once rolled, record those reviewed findings with `keyward baseline \
+                     --history`, or let this one push through with --no-verify.",
+                    printable_text(&remotes.join(", "))
+                ),
+                "  ",
+                "  "
+            )
+        );
+    }
+    if commits.is_empty() && !remotes.is_empty() {
+        let _ = writeln!(
+            out,
+            "  1. Roll each key now (see below): it is already published."
+        );
+    } else {
+        let _ = writeln!(out, "{}", fill(w.first_step));
+    }
     let _ = writeln!(
         out,
         "  2. Load the key at run time from an environment variable or a secrets vault:"
@@ -307,6 +349,14 @@ fn wording(mode: Mode) -> Wording {
             first_step: "  1. Rewrite those commits ({commits}) without the key, for example:\n       git rebase -i {oldest}^   (mark the commit 'edit', remove the key, git commit --amend)",
             roll: ROLL_IF_IT_LEFT,
             skip: Some("  To skip the check for one push: git push --no-verify. The key then reaches the\n  remote and must be rolled."),
+        },
+        Mode::Merge => Wording {
+            verdict: "keyward: merge blocked:",
+            place: "in the commits being merged",
+            state: Some("  The keys are in local commits the merge would bring into this branch; no\n  remote-tracking ref has those commits yet, so they can still be rewritten."),
+            first_step: "  1. Abort the merge (git merge --abort), then rewrite those commits ({commits}) on\n     their branch without the key:  git rebase -i {oldest}^",
+            roll: ROLL_IF_IT_LEFT,
+            skip: Some("  To merge anyway: git merge --no-verify. The key then enters this branch's\n  history, and once pushed it must be rolled."),
         },
         Mode::History => Wording {
             verdict: "keyward: found",

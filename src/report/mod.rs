@@ -44,6 +44,8 @@ pub enum Mode {
     PrePush,
     /// A commit message about to be recorded.
     CommitMsg,
+    /// A merge about to be committed: the commits it brings in.
+    Merge,
 }
 
 impl Mode {
@@ -54,6 +56,7 @@ impl Mode {
             Mode::History => "history",
             Mode::PrePush => "pre-push",
             Mode::CommitMsg => "commit-msg",
+            Mode::Merge => "merge",
         }
     }
 }

@@ -4,13 +4,16 @@
 //! pipeline reads and scans each distinct blob once however many commits and paths
 //! it appears under, and a key is reported in the commit that added it (the earlier
 //! versions at that path say what was already there), not in every later commit that
-//! edits the file.
+//! edits the file. Each commit's message is scanned too: a push publishes it.
 
 use std::collections::HashMap;
 
 use crate::error::Result;
 use crate::git::{ObjectId, Repo};
 use crate::pipeline::{Appearance, Blob, Content, Earlier, Origin};
+
+/// Where a key in a commit message is reported: the commit line says which.
+pub const COMMIT_MESSAGE: &[u8] = b"(commit message)";
 
 pub fn blobs(repo: &Repo, commits: &[ObjectId], progress: bool) -> Result<Vec<Blob>> {
     let location = repo.location();
@@ -35,7 +38,7 @@ pub fn blobs(repo: &Repo, commits: &[ObjectId], progress: bool) -> Result<Vec<Bl
                     intros.push((change.path, change.new, previous));
                 }
             }
-            Ok(Some((changes.info, intros)))
+            Ok(Some((changes.info, changes.message, intros)))
         },
     )?;
     // Newest commit first: successive versions of a file sit next to each other,
@@ -43,8 +46,25 @@ pub fn blobs(repo: &Repo, commits: &[ObjectId], progress: bool) -> Result<Vec<Bl
     // keeps hitting.
     let mut blobs: Vec<Blob> = Vec::new();
     let mut index: HashMap<ObjectId, usize> = HashMap::new();
+    // Messages are published with their commits. Many repeat ("fix"), so each
+    // distinct message is one blob.
+    let mut messages: HashMap<Vec<u8>, usize> = HashMap::new();
     let mut order = 0;
-    for (_, (info, intros)) in per_commit {
+    for (_, (info, message, intros)) in per_commit {
+        let m = *messages.entry(message).or_insert_with_key(|text| {
+            blobs.push(Blob {
+                content: Content::Bytes(text.as_slice().into()),
+                appearances: Vec::new(),
+            });
+            blobs.len() - 1
+        });
+        blobs[m].appearances.push(Appearance {
+            path: COMMIT_MESSAGE.to_vec(),
+            origin: Origin::Commit(info.clone()),
+            earlier: Earlier::Nothing,
+            order,
+        });
+        order += 1;
         for (path, new, previous) in intros {
             let i = *index.entry(new).or_insert_with(|| {
                 blobs.push(Blob {

@@ -209,14 +209,25 @@ fn a_file_over_the_size_limit_is_named_not_skipped_silently() {
     );
     repo.write("small.txt", "fine\n");
     repo.git(&["add", "big.txt", "small.txt"]).ok();
+    // Not checked is not passed: exit 2, the file named, the way out named.
+    repo.keyward(&[])
+        .code_is(2)
+        .contains("1 file not scanned")
+        .contains("big.txt: 2")
+        .contains("limits.max_file_size")
+        .contains("limits.unscanned");
+    let doc: serde_json::Value =
+        serde_json::from_str(&repo.keyward(&["--format", "json"]).code_is(2).stdout()).unwrap();
+    assert_eq!(doc["not_scanned"][0]["path"], "big.txt");
+    // Let through only when the configuration says so, and says it loudly.
+    repo.write(
+        ".keyward.toml",
+        "[limits]\nmax_file_size = 1000\nunscanned = \"warn\"\n",
+    );
     repo.keyward(&[])
         .code_is(0)
         .contains("1 file not scanned")
-        .contains("big.txt: 2")
-        .contains("limits.max_file_size");
-    let doc: serde_json::Value =
-        serde_json::from_str(&repo.keyward(&["--format", "json"]).code_is(0).stdout()).unwrap();
-    assert_eq!(doc["not_scanned"][0]["path"], "big.txt");
+        .contains("limits.unscanned = \"warn\"");
 }
 
 #[test]

@@ -60,7 +60,7 @@ fn an_existing_hook_is_chained_and_restored_on_uninstall() {
     assert!(!repo.path(".git/hooks/pre-commit.keyward-chained").exists());
     repo.install(&["--uninstall"])
         .ok()
-        .contains("not installed");
+        .contains("no keyward hook is installed");
     assert_eq!(hook_text(&repo, ".git/hooks/pre-commit"), original);
 }
 

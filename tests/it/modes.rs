@@ -234,15 +234,32 @@ fn commit_msg_hook_blocks_a_key_in_the_message() {
         .no_leak(&secret);
     assert!(repo.head().is_none());
     repo.git(&["commit", "-q", "-m", "fix billing"]).ok();
-    // Comment lines and the verbose diff below the scissors are not the message.
+    // Only `commit -v`'s diff below the scissors is not the message.
     let msg = repo.scratch("m").join("msg");
     std::fs::write(
         &msg,
-        format!("subject\n# {secret}\n# ------------------------ >8 ------------------------\n+{secret}\n"),
+        format!("subject\n# ------------------------ >8 ------------------------\n# Do not modify or remove the line above.\ndiff --git a/x b/x\n+{secret}\n"),
     )
     .unwrap();
     repo.keyward(&["commit-msg", msg.to_str().unwrap()])
         .code_is(0);
+    // A comment line may be recorded (`commit -m` keeps `#` lines; so does
+    // --cleanup=verbatim), and so may text after a scissors line with no diff.
+    for text in [
+        format!("subject\n# {secret}\n"),
+        format!("subject\n# ------------------------ >8 ------------------------\n{secret}\n"),
+    ] {
+        std::fs::write(&msg, text).unwrap();
+        repo.keyward(&["commit-msg", msg.to_str().unwrap()])
+            .code_is(1)
+            .no_leak(&secret);
+    }
+    // Through git: `commit -m` with a '#' line keeps it in the commit.
+    repo.write("b.txt", "b\n");
+    repo.git(&["add", "."]).ok();
+    repo.git(&["commit", "-q", "-m", &format!("subject\n\n# {secret}")])
+        .code_is(1)
+        .no_leak(&secret);
 }
 
 /// `keyward history --format json`, expected to block, parsed.
