@@ -176,19 +176,24 @@ fn pre_push(common: &Common, remote: Option<&str>) -> Result<Outcome> {
     emit(common, Mode::PrePush, Some((&results, &pipeline)))
 }
 
-/// The merge hook: keys in the commits a merge brings in. Commits already on a
-/// remote-tracking ref are someone else's published work: their keys are reported
-/// (they are exposed, and should be rolled) but do not block merging upstream.
+/// The merge hook: what the merge adds to this branch (HEAD against the index,
+/// which holds the merge's result). A key that a remote-tracking ref already holds
+/// at that path is someone else's published work: it is reported (it is exposed,
+/// and should be rolled) but does not block merging upstream. Keys from local-only
+/// commits block.
 fn pre_merge_commit(common: &Common) -> Result<Outcome> {
     let repo = git::Repo::open_from_env()?;
-    let commits = repo.merging_commits()?;
-    if commits.is_empty() {
+    let staged = repo.staged()?;
+    if staged.changes.is_empty() {
         return emit(common, Mode::Merge, None);
     }
     let pipeline = pipeline(common, Some(repo.root()), true)?;
-    let mut results = scan_commits(&pipeline, &repo, &commits, false)?;
-    mark_published(&repo, &mut results)?;
+    let blobs = source::staged::blobs(&staged);
+    let mut results = pipeline.run(&blobs, Some(&repo.location()), None)?;
     for f in &mut results.findings {
+        if f.member.is_none() {
+            f.remotes = repo.remotes_holding(&f.path, f.secret.expose());
+        }
         if !f.remotes.is_empty() {
             f.severity = rules::Severity::Warn;
         }

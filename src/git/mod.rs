@@ -525,32 +525,38 @@ impl Repo {
             .collect()
     }
 
-    /// The commits a merge in progress brings in: those of `MERGE_HEAD` that
-    /// HEAD does not reach.
-    pub fn merging_commits(&self) -> Result<Vec<ObjectId>> {
-        let text = std::fs::read_to_string(self.repo.path().join("MERGE_HEAD")).map_err(|e| {
-            Error::Usage(format!(
-                "pre-merge-commit: no merge in progress (cannot read MERGE_HEAD: {e})"
-            ))
-        })?;
-        let mut walk = self
-            .repo
-            .revwalk()
-            .map_err(|e| fail("cannot walk history", e))?;
-        walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
-            .map_err(|e| fail("cannot walk history", e))?;
-        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            let id = Oid::from_str(line)
-                .map_err(|e| Error::Usage(format!("MERGE_HEAD: bad object id: {}", e.message())))?;
-            walk.push(id)
-                .map_err(|e| fail(format!("cannot read merged commit {id}"), e))?;
+    /// The remotes with a tracking ref whose tree holds `needle` in the file at
+    /// `path`: content that is already published there. (At pre-merge-commit time
+    /// git has written neither MERGE_HEAD nor anything naming what is merged; the
+    /// index holds the result, and the tracking refs say what upstream has.)
+    pub fn remotes_holding(&self, path: &[u8], needle: &[u8]) -> Vec<String> {
+        use std::os::unix::ffi::OsStrExt;
+        let mut out: Vec<String> = Vec::new();
+        let Ok(refs) = self.repo.references_glob("refs/remotes/*") else {
+            return out;
+        };
+        for r in refs.flatten() {
+            let Some(name) = r.name().ok().and_then(|n| n.strip_prefix("refs/remotes/")) else {
+                continue;
+            };
+            let remote = name.split('/').next().unwrap_or(name).to_string();
+            if out.contains(&remote) {
+                continue;
+            }
+            let held = r
+                .peel_to_tree()
+                .ok()
+                .and_then(|t| {
+                    t.get_path(Path::new(std::ffi::OsStr::from_bytes(path)))
+                        .ok()
+                })
+                .and_then(|e| self.repo.find_blob(e.id()).ok())
+                .is_some_and(|b| memchr::memmem::find(b.content(), needle).is_some());
+            if held {
+                out.push(remote);
+            }
         }
-        if let Ok(head) = self.repo.head().and_then(|h| h.peel_to_commit()) {
-            walk.hide(head.id())
-                .map_err(|e| fail("cannot walk history", e))?;
-        }
-        walk.map(|r| r.map(ObjectId).map_err(|e| fail("cannot walk history", e)))
-            .collect()
+        out
     }
 
     /// For each of `commits`, the remotes whose tracking refs reach it: as far as

@@ -143,24 +143,25 @@ fn list(out: &mut String, findings: &[&Finding], report: &Report, paint: &Paint)
             what,
             paint.dim(&format!("[{}]", rule.id)),
         );
-        if let Some(c) = &f.commit {
-            let published = if f.remotes.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; already on {}: exposed there",
-                    printable_text(&f.remotes.join(", "))
-                )
-            };
-            let _ = writeln!(
-                out,
-                "      {}",
-                paint.dim(&format!(
-                    "added in commit {} on {}{published}",
-                    &c.id[..c.id.len().min(12)],
-                    &super::iso8601(c.time)[..10]
-                ))
-            );
+        let published = if f.remotes.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "already on {}: exposed there",
+                printable_text(&f.remotes.join(", "))
+            )
+        };
+        let origin = match &f.commit {
+            Some(c) => format!(
+                "added in commit {} on {}{}{published}",
+                &c.id[..c.id.len().min(12)],
+                &super::iso8601(c.time)[..10],
+                if published.is_empty() { "" } else { "; " }
+            ),
+            None => published,
+        };
+        if !origin.is_empty() {
+            let _ = writeln!(out, "      {}", paint.dim(&origin));
         }
     }
 }
@@ -353,8 +354,8 @@ fn wording(mode: Mode) -> Wording {
         Mode::Merge => Wording {
             verdict: "keyward: merge blocked:",
             place: "in the commits being merged",
-            state: Some("  The keys are in local commits the merge would bring into this branch; no\n  remote-tracking ref has those commits yet, so they can still be rewritten."),
-            first_step: "  1. Abort the merge (git merge --abort), then rewrite those commits ({commits}) on\n     their branch without the key:  git rebase -i {oldest}^",
+            state: Some("  The merge would bring these keys into this branch from commits that no\n  remote-tracking ref has yet: they can still be rewritten."),
+            first_step: "  1. Abort the merge (git merge --abort), then rewrite the commits that added the\n     keys on their branch (git rebase -i), and merge again.",
             roll: ROLL_IF_IT_LEFT,
             skip: Some("  To merge anyway: git merge --no-verify. The key then enters this branch's\n  history, and once pushed it must be rolled."),
         },

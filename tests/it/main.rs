@@ -10,6 +10,7 @@ mod framework;
 mod golden;
 mod hardening;
 mod heavy;
+mod holes;
 mod hook;
 mod install;
 mod modes;
