@@ -315,7 +315,7 @@ impl Pipeline {
         unfinished: &mut Vec<String>,
     ) -> Result<()> {
         let mut matches = Vec::new();
-        self.scanner.scan_as(text, binary, &mut matches)?;
+        let stats = self.scanner.scan_as(text, binary, &mut matches)?;
         // In text, a key in plain sight is reported as such before anything
         // decoded from it; in a binary, an archive member names the key's place
         // better than a byte offset into compressed data, so members go first.
@@ -323,12 +323,28 @@ impl Pipeline {
             record(std::mem::take(&mut matches), binary, frame, seen, hits);
         }
         let mut fragments = Vec::new();
+        let near_keywords = near(text, &stats.keyword_lines, NEAR_LINES);
         for decoder in decode::DECODERS {
             if binary && !decoder.reads_binary() {
                 continue;
             }
-            if let Err(decode::Exhausted(reason)) = decoder.fragments(text, budget, &mut fragments)
-            {
+            let windows = match decoder.reads() {
+                decode::Reads::Everything => None,
+                decode::Reads::NearKeywords => Some(&near_keywords),
+            };
+            let result = if let Some(windows) = windows {
+                windows.iter().try_for_each(|w| {
+                    let first = fragments.len();
+                    let result = decoder.fragments(&text[w.clone()], budget, &mut fragments);
+                    for f in &mut fragments[first..] {
+                        f.span = f.span.start + w.start..f.span.end + w.start;
+                    }
+                    result
+                })
+            } else {
+                decoder.fragments(text, budget, &mut fragments)
+            };
+            if let Err(decode::Exhausted(reason)) = result {
                 unfinished.push(reason);
             }
         }
@@ -563,6 +579,49 @@ impl Pipeline {
         }
         Ok(of.into_iter().map(|i| !held[i]).collect())
     }
+}
+
+/// Lines of context around each keyword line, for decoders that only matter near
+/// one: a concatenation may span a few lines (`key = "sk_live_" +` then the rest).
+const NEAR_LINES: usize = 3;
+
+/// The given lines (in order of start) widened by `by` lines each way, merged
+/// where they meet. Each widening reads a few lines, so this stays linear.
+fn near(text: &[u8], lines: &[std::ops::Range<usize>], by: usize) -> Vec<std::ops::Range<usize>> {
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    for line in lines {
+        if out.last().is_some_and(|w| line.end <= w.end) {
+            continue;
+        }
+        let mut start = line.start;
+        for _ in 0..NEAR_LINES {
+            match start
+                .checked_sub(1)
+                .and_then(|s| memchr::memrchr(b'\n', &text[..s]))
+            {
+                Some(nl) => start = nl + 1,
+                None => {
+                    start = 0;
+                    break;
+                }
+            }
+        }
+        let mut end = line.end;
+        for _ in 0..by {
+            match memchr::memchr(b'\n', &text[(end + 1).min(text.len())..]) {
+                Some(i) => end = end + 1 + i,
+                None => {
+                    end = text.len();
+                    break;
+                }
+            }
+        }
+        match out.last_mut() {
+            Some(w) if start <= w.end => w.end = w.end.max(end),
+            _ => out.push(start..end),
+        }
+    }
+    out
 }
 
 /// Adds the matches of one text as hits, placed by `frame`, each key once.

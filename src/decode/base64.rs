@@ -50,10 +50,13 @@ impl Decoder for Base64 {
         let mut block = 0;
         while block + 8 <= text.len() {
             let word = u64::from_le_bytes(text[block..block + 8].try_into().expect("8 bytes"));
-            if !maybe_alphabet(word)
-                || !text[block..block + 8]
-                    .iter()
-                    .all(|&b| ALPHABET[usize::from(b)])
+            if !maybe_alphabet(word) {
+                block += 8;
+                continue;
+            }
+            if !text[block..block + 8]
+                .iter()
+                .all(|&b| ALPHABET[usize::from(b)])
             {
                 block += 8;
                 continue;
@@ -122,6 +125,19 @@ fn decode_run(run: &[u8]) -> Option<Vec<u8>> {
     // Base64 of text mixes cases; identifiers in one case, snake_case words and
     // paths mixing both alphabets are not base64.
     if !(upper && lower) || (standard && url) {
+        return None;
+    }
+    // The first character of each group of four encodes the top six bits of a
+    // byte, and a printable ASCII byte's top six bits are 8..=31: `I`..`Z`,
+    // `a`..`f`. Text encodes with nearly every group so; a camelCase identifier
+    // or a path picks from all 52 letters. Checked before anything is decoded,
+    // which is what keeps clean code cheap.
+    let leads = run.iter().step_by(4);
+    let text_like = leads
+        .clone()
+        .filter(|&&c| c.is_ascii_uppercase() && c >= b'I' || (b'a'..=b'f').contains(&c))
+        .count();
+    if text_like * 10 < leads.count() * 8 {
         return None;
     }
     // A length of 4k+1 is never base64: the last character is not part of it.

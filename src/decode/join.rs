@@ -52,6 +52,10 @@ const MAX_BEHIND: usize = 256;
 const MAX_CALL: usize = 64;
 
 impl Decoder for Join {
+    fn reads(&self) -> super::Reads {
+        super::Reads::NearKeywords
+    }
+
     fn fragments(
         &self,
         text: &[u8],

@@ -66,6 +66,22 @@ pub trait Decoder: Sync {
     fn reads_binary(&self) -> bool {
         false
     }
+
+    /// Which parts of a text it needs to read. Decoders whose encoding hides
+    /// the keywords too read everything.
+    fn reads(&self) -> Reads {
+        Reads::Everything
+    }
+}
+
+/// Where a decoder looks in a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reads {
+    Everything,
+    /// Lines near a rule keyword: for decoders that rearrange text without
+    /// re-encoding it (a key split into string literals keeps its prefix,
+    /// `"sk_live_" + "…"`), which can then skip the rest of a file.
+    NearKeywords,
 }
 
 /// Every decoder, in the order they run.
@@ -168,6 +184,16 @@ pub fn decode(bytes: &[u8]) -> Vec<Decoded<'_>> {
         transcoded: false,
         binary: is_binary(bytes),
     };
+    // UTF-16 and UTF-32 text is full of NULs, and otherwise starts with a mark:
+    // text without either (nearly every file) needs no sniffing.
+    let head = &bytes[..bytes.len().min(1024)];
+    if !head.starts_with(&[0xFF, 0xFE])
+        && !head.starts_with(&[0xFE, 0xFF])
+        && !head.starts_with(&[0, 0, 0xFE, 0xFF])
+        && memchr::memchr(0, head).is_none()
+    {
+        return vec![raw];
+    }
     match decode_utf32(bytes).or_else(|| decode_utf16(bytes)) {
         Some(text) => vec![
             Decoded {

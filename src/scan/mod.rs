@@ -37,9 +37,12 @@ pub use filter::entropy;
 const MULTILINE_WINDOW: usize = 128 * 1024;
 
 /// What a scan cost: the bytes the keyword pass and every regex examined.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Stats {
     pub examined: u64,
+    /// The lines holding a rule keyword, as byte ranges in order: where decoders
+    /// that only matter next to a keyword (string concatenation) look.
+    pub keyword_lines: Vec<std::ops::Range<usize>>,
 }
 
 /// A confirmed secret within one input.
@@ -136,6 +139,7 @@ impl Scanner {
                     .collect(),
             );
         }
+
         // Standard semantics with overlapping search: a keyword that is a suffix of
         // another must still be reported.
         let automaton = AhoCorasickBuilder::new()
@@ -216,6 +220,7 @@ impl Scanner {
             stats.examined += (line_end - pos) as u64;
             let line = &input[line_start..line_end];
             stats.examined += line.len() as u64;
+            stats.keyword_lines.push(line_start..line_end);
             for hit in self.automaton.find_overlapping_iter(line) {
                 for &rule_index in &self.pattern_rules[hit.pattern().as_usize()] {
                     if last_line[rule_index] == line_start {
