@@ -91,6 +91,8 @@ pub struct Results {
     pub not_scanned: Vec<NotScanned>,
     /// Findings dropped because the baseline lists them.
     pub baselined: usize,
+    /// Keys an inline marker let through, as `path:line`: never silent.
+    pub marked: Vec<String>,
 }
 
 /// One blob's contribution, findings keyed by their appearance's order.
@@ -99,6 +101,7 @@ struct Placed {
     findings: Vec<(usize, Finding)>,
     not_scanned: Vec<NotScanned>,
     baselined: usize,
+    marked: Vec<(usize, String)>,
 }
 
 pub struct Pipeline {
@@ -146,12 +149,16 @@ impl Pipeline {
             |reader, i| self.blob(reader, &blobs[i]),
         )?;
         let mut findings = Vec::new();
+        let mut marked = Vec::new();
         let mut out = Results::default();
         for (_, p) in placed {
             findings.extend(p.findings);
+            marked.extend(p.marked);
             out.not_scanned.extend(p.not_scanned);
             out.baselined += p.baselined;
         }
+        marked.sort();
+        out.marked = marked.into_iter().map(|(_, place)| place).collect();
         // Stable: within an appearance, findings are already in order of offset.
         findings.sort_by_key(|(order, _)| *order);
         out.findings = findings.into_iter().map(|(_, f)| f).collect();
@@ -457,6 +464,15 @@ impl Pipeline {
         for (h, fresh) in applicable.into_iter().zip(fresh) {
             let m = &h.m;
             if !fresh || self.allowlist.secret_allowed(m.secret.expose()) {
+                continue;
+            }
+            if m.allowed_by_marker {
+                let line = match h.location {
+                    Location::Text { line, .. } => format!(":{line}"),
+                    _ => String::new(),
+                };
+                let place = String::from_utf8_lossy(shown).into_owned() + &line;
+                out.marked.push((a.order, place));
                 continue;
             }
             // `!member!inner`, as the frames built it: the first `!` is ours.

@@ -91,6 +91,29 @@ fn render(report: &Report, color: Color) -> String {
             let _ = writeln!(out, "  {}: {}", printable_path(&n.path), n.reason);
         }
     }
+    if !results.marked.is_empty() {
+        let shown: Vec<String> = results
+            .marked
+            .iter()
+            .take(10)
+            .map(|p| printable_path(p.as_bytes()))
+            .collect();
+        let more = results.marked.len().saturating_sub(shown.len());
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.dim(&format!(
+                "keyward: {} let through by an inline allow marker: {}{}",
+                plural(results.marked.len(), "key", "keys"),
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ))
+        );
+    }
     if results.baselined > 0 && !out.is_empty() {
         let _ = writeln!(
             out,

@@ -25,6 +25,8 @@ pub struct Document<'a> {
     pub not_scanned: Vec<NotScanned>,
     /// Findings suppressed by the baseline.
     pub baselined: usize,
+    /// Keys let through by an inline allow marker, as `path:line`.
+    pub allowed_by_marker: &'a [String],
     pub warnings: &'a [String],
 }
 
@@ -129,6 +131,7 @@ pub fn document<'a>(report: &'a Report) -> Document<'a> {
             })
             .collect(),
         baselined: report.results.baselined,
+        allowed_by_marker: &report.results.marked,
         warnings: report.warnings,
     }
 }

@@ -1,14 +1,79 @@
 //! What separates a credential from text that merely has its shape: entropy,
 //! placeholders people write in docs and templates, and inline allow markers.
 
-/// Markers that, on the line of a match, say a person has looked and allowed it.
-/// keyward's own, and the ones gitleaks and detect-secrets users already have in
-/// their code, so a team can switch without editing every marker.
+/// Markers that, in a comment after a key on its line, say a person has looked
+/// and allowed that key. keyward's own, and the ones gitleaks and detect-secrets
+/// users already have in their code, so a team can switch without editing every
+/// marker.
 const ALLOW_MARKERS: &[&[u8]] = &[
     b"keyward:allow",
     b"gitleaks:allow",
     b"pragma: allowlist secret",
 ];
+
+/// Markers that, in a comment on a line of their own, allow the first key on the
+/// next line.
+const NEXT_LINE_MARKERS: &[&[u8]] = &[
+    b"keyward:allow-next-line",
+    b"pragma: allowlist nextline secret",
+];
+
+/// Lines longer than this are minified code, one-line JSON or data: a marker
+/// there could not be said to sit next to one key, so it counts for nothing.
+pub const MARKER_LINE_LIMIT: usize = 1000;
+
+/// Comment openers across languages: `#` (shell, Python, Ruby, YAML, TOML),
+/// `//` and `/*` (C family, JS, Go, Rust), `<!--` (HTML, XML, Markdown), `--`
+/// (SQL, Lua, Haskell), `;` (INI, Lisp, assembly), `%` (TeX, Erlang), `'` is
+/// left out (VB comments look like strings everywhere else).
+const COMMENT_OPENERS: &[&[u8]] = &[b"#", b"//", b"/*", b"<!--", b"--", b";", b"%"];
+
+/// Where the comment holding `marker` starts on `line`: the marker must sit
+/// after a comment opener that is not inside a string literal.
+fn marker_comment(line: &[u8], markers: &[&[u8]]) -> Option<usize> {
+    if line.len() > MARKER_LINE_LIMIT {
+        return None;
+    }
+    let at = markers
+        .iter()
+        .filter_map(|m| memchr::memmem::find(line, m))
+        .min()?;
+    // Walk the line up to the marker, tracking string literals, and take the
+    // first opener that stands outside them.
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < at {
+        let b = line[i];
+        match quote {
+            Some(q) => {
+                if b == b'\\' {
+                    i += 1;
+                } else if b == q {
+                    quote = None;
+                }
+            }
+            None if b == b'"' || b == b'\'' || b == b'`' => quote = Some(b),
+            None => {
+                if COMMENT_OPENERS.iter().any(|o| line[i..at].starts_with(o)) {
+                    return Some(i);
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Where a same-line allow marker's comment starts, if the line has one.
+pub fn allow_comment(line: &[u8]) -> Option<usize> {
+    marker_comment(line, ALLOW_MARKERS)
+}
+
+/// Whether `line` is a comment allowing the first key on the next line.
+pub fn allows_next_line(line: &[u8]) -> bool {
+    marker_comment(line, NEXT_LINE_MARKERS)
+        .is_some_and(|c| line[..c].iter().all(u8::is_ascii_whitespace))
+}
 
 /// Words that only placeholders contain. Each is 7 or more letters, so the chance of
 /// one turning up inside a random base62 key is below one in 10^8.
@@ -155,12 +220,6 @@ pub fn pem_body(block: &[u8]) -> bool {
     base64.len() >= PEM_MIN_BODY && layout * 3 <= base64.len() && entropy(&base64) >= 4.5
 }
 
-pub fn has_allow_marker(line: &[u8]) -> bool {
-    ALLOW_MARKERS
-        .iter()
-        .any(|m| memchr::memmem::find(line, m).is_some())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +228,26 @@ mod tests {
     fn entropy_of_uniform_and_constant() {
         assert_eq!(entropy(b"aaaa"), 0.0);
         assert!((entropy(b"abcd") - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn markers_count_only_in_comments() {
+        assert_eq!(allow_comment(b"k = 'x'  # keyward:allow"), Some(9));
+        assert_eq!(allow_comment(b"k = 'x'; // gitleaks:allow"), Some(7));
+        assert_eq!(
+            allow_comment(b"k = 'x'  # pragma: allowlist secret"),
+            Some(9)
+        );
+        // Inside a string literal it is data, not a comment.
+        assert_eq!(allow_comment(b"k = 'x keyward:allow'"), None);
+        assert_eq!(allow_comment(b"k = \"#keyward:allow\""), None);
+        assert_eq!(allow_comment(b"no marker # here"), None);
+        let long = [b"k = 'x' ".as_slice(), &[b' '; 1000], b"# keyward:allow"].concat();
+        assert_eq!(allow_comment(&long), None);
+        assert!(allows_next_line(b"    # pragma: allowlist nextline secret"));
+        assert!(allows_next_line(b"// keyward:allow-next-line"));
+        assert!(!allows_next_line(b"x = 1 # keyward:allow-next-line"));
+        assert!(!allows_next_line(b"x = 'keyward:allow-next-line'"));
     }
 
     #[test]

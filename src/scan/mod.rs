@@ -63,6 +63,9 @@ pub struct Match {
     pub secret: Secret,
     /// The secret is a provider's published documentation example.
     pub public_example: bool,
+    /// An inline marker in a comment next to it allows it: not a finding, but
+    /// counted and named in the report.
+    pub allowed_by_marker: bool,
 }
 
 /// A match before it is placed at a line: what `confirm` finds.
@@ -264,7 +267,7 @@ impl Scanner {
         }
         raw.sort_unstable_by_key(|m| (m.offset, m.rule));
         self.drop_shadowed_fallbacks(&mut raw);
-        place(&self.catalogue, input, raw, out);
+        place(&self.catalogue, input, binary, raw, out);
         Ok(stats)
     }
 
@@ -371,19 +374,23 @@ impl Scanner {
     }
 }
 
-/// Gives sorted raw matches their line and column, and drops the ones an inline
+/// Gives sorted raw matches their line and column, and marks the ones an inline
 /// allow marker covers, in one forward sweep: every byte before a match is looked
-/// at once for newlines and once for its column, and each line is searched for a
-/// marker at most once.
-fn place(catalogue: &Catalogue, input: &[u8], raw: Vec<Raw>, out: &mut Vec<Match>) {
+/// at once for newlines and once for its column, and each line (and the line
+/// before it) is searched for a marker at most once. A marker covers one key: on
+/// its line, the last key before the comment that holds it; on the line before,
+/// in a comment of its own, the first key of the next line. Never in binaries.
+fn place(catalogue: &Catalogue, input: &[u8], binary: bool, raw: Vec<Raw>, out: &mut Vec<Match>) {
     let mut line = 1;
     let mut line_start = 0;
     // Bytes before this have been counted.
     let mut counted_to = 0;
     let mut col = 1;
-    // The current line's end and whether it holds a marker, once asked.
-    let mut line_info: Option<(usize, bool)> = None;
-    for m in raw {
+    // The current line's end, where its allow comment starts, and whether the
+    // line before allows its first key; once asked.
+    let mut line_info: Option<(usize, Option<usize>, bool)> = None;
+    let mut first_on_line = true;
+    for (i, m) in raw.iter().enumerate() {
         let gap = &input[counted_to..m.offset];
         let newlines = memchr::memchr_iter(b'\n', gap).count();
         if newlines > 0 {
@@ -391,6 +398,7 @@ fn place(catalogue: &Catalogue, input: &[u8], raw: Vec<Raw>, out: &mut Vec<Match
             let last = memchr::memrchr(b'\n', gap).expect("counted a newline in the gap");
             line_start = counted_to + last + 1;
             line_info = None;
+            first_on_line = true;
             col = 1;
             counted_to = line_start;
         }
@@ -399,15 +407,32 @@ fn place(catalogue: &Catalogue, input: &[u8], raw: Vec<Raw>, out: &mut Vec<Match
             .filter(|&&b| (b & 0xC0) != 0x80)
             .count();
         counted_to = m.offset;
-        let (line_end, marked) = *line_info.get_or_insert_with(|| {
+        let (line_end, comment, next_line_allowed) = *line_info.get_or_insert_with(|| {
             let end =
                 memchr::memchr(b'\n', &input[line_start..]).map_or(input.len(), |i| line_start + i);
-            (end, filter::has_allow_marker(&input[line_start..end]))
+            if binary {
+                return (end, None, false);
+            }
+            let previous = line_start.checked_sub(1).map(|nl| {
+                let start = memchr::memrchr(b'\n', &input[..nl]).map_or(0, |i| i + 1);
+                &input[start..nl]
+            });
+            (
+                end,
+                filter::allow_comment(&input[line_start..end]).map(|c| line_start + c),
+                previous.is_some_and(filter::allows_next_line),
+            )
         });
-        if marked {
-            continue;
-        }
         let end = m.offset + m.secret.len();
+        // The marker's key: the last one that ends before its comment.
+        let same_line = comment.is_some_and(|c| {
+            end <= c
+                && raw
+                    .get(i + 1)
+                    .is_none_or(|next| next.offset >= c || next.offset + next.secret.len() > c)
+        });
+        let allowed = same_line || (next_line_allowed && first_on_line);
+        first_on_line = false;
         let end_line = if end > line_end {
             line + memchr::memchr_iter(b'\n', &input[m.offset..end]).count()
         } else {
@@ -424,8 +449,9 @@ fn place(catalogue: &Catalogue, input: &[u8], raw: Vec<Raw>, out: &mut Vec<Match
             line,
             column: col,
             end_line,
-            secret: m.secret,
+            secret: m.secret.clone(),
             public_example: m.public_example,
+            allowed_by_marker: allowed,
         });
     }
 }

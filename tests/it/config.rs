@@ -155,12 +155,67 @@ fn inline_markers_of_keyward_gitleaks_and_detect_secrets() {
         key("sk_live_", 99)
     );
     staged_with(&repo, "m.py", &text);
-    repo.keyward(&[]).code_is(0);
+    // Let through, and said so: a way past the check is never silent.
+    repo.keyward(&[])
+        .code_is(0)
+        .contains("3 keys let through by an inline allow marker: m.py:1, m.py:2, m.py:3");
     staged_with(&repo, "n.py", &format!("d = '{}'\n", key("sk_live_", 99)));
     repo.keyward(&[])
         .code_is(1)
         .contains("n.py:1:6")
-        .lacks("m.py");
+        .lacks("m.py:1:");
+}
+
+/// A marker is a comment next to one key: not text inside a string, not a
+/// marker that a second key on the line hides behind, not a minified line, not a
+/// binary; and a marker on a line of its own covers only the next line's first key.
+#[test]
+fn inline_markers_cover_one_key_in_a_comment() {
+    let repo = Repo::without_hook();
+    let k = || key("sk_live_", 40);
+    let cases = [
+        // Inside a string literal: data, not a comment.
+        ("string.py", format!("a = '{} keyward:allow'\n", k()), 1),
+        // Two keys, one marker: the marker covers the key next to it only.
+        (
+            "two.py",
+            format!("a, b = '{}', '{}'  # keyward:allow\n", k(), k()),
+            1,
+        ),
+        // A minified line: too long for a marker to sit next to one key.
+        (
+            "app.min.js",
+            format!("var a='{}';{}// keyward:allow\n", k(), "x=1;".repeat(300)),
+            1,
+        ),
+        // The next-line form covers the first key of the next line, once.
+        (
+            "next.py",
+            format!(
+                "# pragma: allowlist nextline secret\na = '{}'\nb = '{}'\n",
+                k(),
+                k()
+            ),
+            1,
+        ),
+    ];
+    for (path, text, blocked) in &cases {
+        staged_with(&repo, path, text);
+        let run = repo.keyward(&["--format", "json"]);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+        let found = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["path"] == *path)
+            .count();
+        assert_eq!(found, *blocked, "{path}: {}", run.stdout());
+    }
+    // In a binary, a marker counts for nothing.
+    let mut bin = vec![0u8, 1, 2];
+    bin.extend_from_slice(format!("{} # keyward:allow\n", k()).as_bytes());
+    staged_with(&repo, "blob.bin", &String::from_utf8_lossy(&bin));
+    repo.keyward(&[]).code_is(1).contains("blob.bin");
 }
 
 #[test]
