@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::finding::Finding;
+use crate::finding::{fingerprint, legacy_fingerprint, Finding};
 use crate::text::printable_path;
 
 pub const FILE_NAME: &str = ".keyward-baseline.json";
@@ -22,6 +22,10 @@ pub const GITLEAKS_IGNORE: &str = ".gitleaksignore";
 #[derive(Debug, Default)]
 pub struct Baseline {
     fingerprints: HashSet<String>,
+    /// The salt of the loaded baseline's fingerprints, if it has one.
+    salt: Option<Vec<u8>>,
+    /// Fingerprints of the unsalted first format (version 1 files).
+    legacy: HashSet<String>,
     ignores: Vec<IgnoreEntry>,
 }
 
@@ -37,6 +41,9 @@ struct IgnoreEntry {
 #[serde(deny_unknown_fields)]
 pub struct BaselineFile {
     pub version: u32,
+    /// Hex; from version 2. Fingerprints are salted with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
     pub findings: Vec<BaselineEntry>,
 }
 
@@ -66,9 +73,14 @@ impl Baseline {
                 column: e.column(),
                 message: format!("not a keyward baseline: {e}"),
             })?;
-            baseline
-                .fingerprints
-                .extend(file.findings.into_iter().map(|e| e.fingerprint));
+            let fingerprints = file.findings.into_iter().map(|e| e.fingerprint);
+            match file.version {
+                1 => baseline.legacy.extend(fingerprints),
+                _ => {
+                    baseline.fingerprints.extend(fingerprints);
+                    baseline.salt = file.salt.as_deref().and_then(from_hex);
+                }
+            }
         }
         if let Some(path) = root
             .map(|r| r.join(GITLEAKS_IGNORE))
@@ -89,8 +101,21 @@ impl Baseline {
         Ok(baseline)
     }
 
+    /// The salt new fingerprints are made with: the loaded baseline's, so its
+    /// entries match, or a fixed one (stable across runs for SARIF consumers).
+    pub fn salt(&self) -> &[u8] {
+        self.salt.as_deref().unwrap_or(DEFAULT_SALT)
+    }
+
     pub fn suppresses(&self, f: &Finding) -> bool {
         if self.fingerprints.contains(&f.fingerprint) {
+            return true;
+        }
+        if !self.legacy.is_empty()
+            && self
+                .legacy
+                .contains(&legacy_fingerprint(&f.rule_id, &f.place(), &f.secret))
+        {
             return true;
         }
         let Some(line) = f.line() else {
@@ -111,23 +136,27 @@ impl Baseline {
         })
     }
 
-    pub fn write(path: &Path, findings: &[Finding]) -> Result<usize> {
+    /// Writes `findings` as a new baseline with a fresh salt; `slow` says, per
+    /// finding, whether its fingerprint must be slow to guess from.
+    pub fn write(path: &Path, findings: &[(&Finding, bool)]) -> Result<usize> {
+        let salt = fresh_salt()?;
         let mut seen = HashSet::new();
         let mut entries: Vec<BaselineEntry> = findings
             .iter()
-            .filter(|f| seen.insert(f.fingerprint.clone()))
-            .map(|f| BaselineEntry {
-                fingerprint: f.fingerprint.clone(),
+            .map(|(f, slow)| BaselineEntry {
+                fingerprint: fingerprint(&salt, &f.rule_id, &f.place(), &f.secret, *slow),
                 rule: f.rule_id.clone(),
-                path: printable_path(&f.path),
+                path: printable_path(&f.place()),
             })
+            .filter(|e| seen.insert(e.fingerprint.clone()))
             .collect();
         entries.sort_by(|a, b| {
             (&a.path, &a.rule, &a.fingerprint).cmp(&(&b.path, &b.rule, &b.fingerprint))
         });
         let count = entries.len();
         let file = BaselineFile {
-            version: 1,
+            version: 2,
+            salt: Some(salt.iter().map(|b| format!("{b:02x}")).collect()),
             findings: entries,
         };
         let mut text = serde_json::to_string_pretty(&file).expect("baseline serialises");
@@ -138,6 +167,34 @@ impl Baseline {
         })?;
         Ok(count)
     }
+}
+
+/// The salt when no baseline names one.
+const DEFAULT_SALT: &[u8] = b"keyward/v2";
+
+/// Sixteen random bytes from the operating system, for a new baseline's salt.
+fn fresh_salt() -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut salt = vec![0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut salt))
+        .map_err(|source| Error::Io {
+            path: PathBuf::from("/dev/urandom"),
+            source,
+        })?;
+    Ok(salt)
+}
+
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    text.len()
+        .is_multiple_of(2)
+        .then(|| {
+            (0..text.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+                .collect()
+        })
+        .flatten()
 }
 
 fn read(path: &Path) -> Result<String> {

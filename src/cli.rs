@@ -90,6 +90,11 @@ pub enum Command {
         /// Baseline the findings of all history rather than of the working tree.
         #[arg(long)]
         history: bool,
+        /// Record this finding too, though it is a provider key or private key
+        /// (by default those are refused: roll them instead). Repeatable; the
+        /// fingerprint is the one `keyward baseline` prints when it refuses.
+        #[arg(long, value_name = "FINGERPRINT")]
+        accept: Vec<String>,
     },
     /// Inspect the rules.
     Rules {

@@ -82,18 +82,53 @@ impl Finding {
     }
 }
 
-/// `sha256(rule id, path, secret)` in hex. No line number: a fingerprint must
-/// survive the code around it moving.
-pub fn fingerprint(rule_id: &str, path: &[u8], secret: &Secret) -> String {
+/// Rounds of SHA-256 for the fingerprint of a secret a person might have chosen
+/// (a password, a short token): enough that guessing it back from a committed
+/// baseline or a published SARIF file costs years of GPU time for anything but
+/// a trivial password, at about a millisecond a finding.
+const SLOW_ROUNDS: usize = 4096;
+
+/// A salted hash of rule, path and secret, in hex. No line number: a fingerprint
+/// must survive the code around it moving. A salt stored in the baseline keeps a
+/// precomputed table from serving every repository; `slow` (for secrets short or
+/// generic enough to guess) makes each guess cost thousands of hashes. A random
+/// 24-character key needs neither: it cannot be guessed at any speed.
+pub fn fingerprint(salt: &[u8], rule_id: &str, path: &[u8], secret: &Secret, slow: bool) -> String {
+    let mut h = Sha256::new();
+    h.update(salt);
+    h.update([0]);
+    h.update(rule_id.as_bytes());
+    h.update([0]);
+    h.update(path);
+    h.update([0]);
+    h.update(secret.expose());
+    let mut digest = h.finalize();
+    if slow {
+        for _ in 0..SLOW_ROUNDS {
+            let mut h = Sha256::new();
+            h.update(digest);
+            h.update(salt);
+            digest = h.finalize();
+        }
+    }
+    hex(&digest)
+}
+
+/// keyward's first fingerprint, `sha256(rule id, path, secret)`: still matched,
+/// so baselines written before the salted form keep working.
+pub fn legacy_fingerprint(rule_id: &str, path: &[u8], secret: &Secret) -> String {
     let mut h = Sha256::new();
     h.update(rule_id.as_bytes());
     h.update([0]);
     h.update(path);
     h.update([0]);
     h.update(secret.expose());
-    let digest = h.finalize();
-    let mut out = String::with_capacity(64);
-    for b in digest {
+    hex(&h.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(2 * bytes.len());
+    for b in bytes {
         out.push_str(&format!("{b:02x}"));
     }
     out

@@ -75,7 +75,11 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Some(Command::PrePush { remote, .. }) => pre_push(common, remote.as_deref()),
         Some(Command::CommitMsg { file }) => commit_msg(common, file),
         Some(Command::PreMergeCommit) => pre_merge_commit(common),
-        Some(Command::Baseline { output, history }) => write_baseline(common, output, *history),
+        Some(Command::Baseline {
+            output,
+            history,
+            accept,
+        }) => write_baseline(common, output, *history, accept),
         Some(Command::Rules { action }) => rules(common, action),
     }
 }
@@ -298,7 +302,12 @@ fn commit_msg(common: &Common, file: &Path) -> Result<Outcome> {
     emit(common, Mode::CommitMsg, Some((&results, &pipeline)))
 }
 
-fn write_baseline(common: &Common, output: &Path, history: bool) -> Result<Outcome> {
+fn write_baseline(
+    common: &Common,
+    output: &Path,
+    history: bool,
+    accept: &[String],
+) -> Result<Outcome> {
     let repo = git::Repo::open_from_env().ok();
     let root = repo
         .as_ref()
@@ -317,7 +326,51 @@ fn write_baseline(common: &Common, output: &Path, history: bool) -> Result<Outco
         }
         (_, false) => scan_files(&pipeline, &[], true)?,
     };
-    let count = Baseline::write(output, &results.findings)?;
+    // A provider key or a private key is a credential wherever it sits: a
+    // baseline takes one only when told so by its fingerprint, after it has been
+    // rolled or shown to be a fake.
+    let refused: Vec<&finding::Finding> = results
+        .findings
+        .iter()
+        .filter(|f| pipeline.high_confidence(f) && !accept.contains(&f.fingerprint))
+        .collect();
+    if !refused.is_empty() {
+        for f in &refused {
+            eprintln!(
+                "keyward: not recorded: {}{}  {}  {} (fingerprint {})",
+                text::printable_path(&f.place()),
+                f.line().map(|l| format!(":{l}")).unwrap_or_default(),
+                f.secret.redacted(),
+                f.rule_id,
+                f.fingerprint
+            );
+        }
+        return Err(Error::Usage(format!(
+            "refusing to baseline {}: a baseline hides a key from every later check, and these \
+             are real credentials by their shape. Roll them; then, or if they are fakes, name \
+             each one: keyward baseline --accept <fingerprint>",
+            if refused.len() == 1 {
+                "1 live key or private key".to_string()
+            } else {
+                format!("{} live keys or private keys", refused.len())
+            }
+        )));
+    }
+    let entries: Vec<(&finding::Finding, bool)> = results
+        .findings
+        .iter()
+        .map(|f| (f, pipeline.guessable(f.rule, f.secret.len())))
+        .collect();
+    for (f, _) in &entries {
+        eprintln!(
+            "keyward: recording {}{}  {}  {}",
+            text::printable_path(&f.place()),
+            f.line().map(|l| format!(":{l}")).unwrap_or_default(),
+            f.secret.redacted(),
+            f.rule_id
+        );
+    }
+    let count = Baseline::write(output, &entries)?;
     eprintln!(
         "keyward: wrote {count} fingerprint{} to {}; later runs ignore those findings",
         if count == 1 { "" } else { "s" },

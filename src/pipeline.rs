@@ -492,6 +492,20 @@ impl Pipeline {
         Ok(())
     }
 
+    /// Whether a secret could be guessed, so its fingerprint must be slow: what a
+    /// generic rule found (a password, a token of unknown shape), or anything
+    /// shorter than a random 24-character key.
+    pub fn guessable(&self, rule: usize, secret_len: usize) -> bool {
+        self.scanner.catalogue().get(rule).spec.fallback || secret_len < 24
+    }
+
+    /// Whether a finding is one a baseline must not take without being told by
+    /// name: a blocking finding of a specific rule (a provider key, a private key),
+    /// which is a credential whatever file it sits in.
+    pub fn high_confidence(&self, f: &Finding) -> bool {
+        f.blocks() && !f.public_example && !self.scanner.catalogue().get(f.rule).spec.fallback
+    }
+
     /// Makes the finding: fingerprint, baseline, and its place in the report.
     #[allow(clippy::too_many_arguments)]
     fn keep(
@@ -512,7 +526,13 @@ impl Pipeline {
         let rule_id = self.scanner.catalogue().get(m.rule).spec.id.clone();
         let finding = Finding {
             rule: m.rule,
-            fingerprint: fingerprint(&rule_id, &place, &m.secret),
+            fingerprint: fingerprint(
+                self.baseline.salt(),
+                &rule_id,
+                &place,
+                &m.secret,
+                self.guessable(m.rule, m.secret.len()),
+            ),
             rule_id,
             severity: m.severity,
             path: shown.to_vec(),

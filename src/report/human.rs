@@ -322,9 +322,20 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
         let first = format!("     [{}] ", spec.id);
         let _ = writeln!(out, "{}", wrap(&text, &first, "       "));
     }
+    // A baseline is offered only for what may not be a secret at all (a generic
+    // match); a provider key or private key is a credential by its shape, and a
+    // fake one is marked where it is written.
+    let generic = findings
+        .iter()
+        .any(|f| report.catalogue.get(f.rule).spec.fallback);
     let _ = writeln!(
         out,
-        "\n  Not a secret (a test fixture, a fake)? Add `keyward:allow` in a comment on its line,\n  or record it in a baseline: keyward baseline."
+        "\n  Not a secret (a test fixture, a fake)? Add `# keyward:allow` in a comment after it\n  on its line (it covers that key only).{}",
+        if generic {
+            "\n  For a value that is not a credential at all: keyward baseline records it."
+        } else {
+            ""
+        }
     );
     if let Some(skip) = w.skip {
         let _ = writeln!(out, "{skip}");

@@ -224,13 +224,35 @@ fn baseline_survives_code_moving() {
     let secret = key("sk_live_", 99);
     repo.write("legacy/config.py", format!("KEY = '{secret}'\n"));
     repo.keyward(&["scan"]).code_is(1);
-    let run = repo.keyward(&["baseline"]).ok();
-    run.contains("wrote 1 fingerprint");
+    // A live key is a credential by its shape: the baseline refuses it, and says
+    // how to name it once it is rolled or known to be a fake.
+    let refused = repo
+        .keyward(&["baseline"])
+        .code_is(2)
+        .contains("not recorded: legacy/config.py:1")
+        .contains("refusing to baseline 1 live key")
+        .contains("--accept")
+        .no_leak(&secret);
+    assert!(!repo.path(".keyward-baseline.json").exists());
+    let stderr = refused.stderr();
+    let fp = stderr
+        .split("(fingerprint ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("the refusal names the fingerprint")
+        .to_string();
+    let run = repo.keyward(&["baseline", "--accept", &fp]).ok();
+    run.contains("recording legacy/config.py:1")
+        .contains("wrote 1 fingerprint")
+        .no_leak(&secret);
     let file = String::from_utf8(repo.read(".keyward-baseline.json")).unwrap();
     assert!(
         !file.contains(&secret[8..]),
         "the baseline holds the secret: {file}"
     );
+    let doc: serde_json::Value = serde_json::from_str(&file).unwrap();
+    assert_eq!(doc["version"], 2);
+    assert_eq!(doc["salt"].as_str().map(str::len), Some(32));
     repo.keyward(&["scan"]).code_is(0);
     // The same key moved down the file is still baselined; the staged check too.
     repo.write(
@@ -253,6 +275,36 @@ fn baseline_survives_code_moving() {
     // The same key in another file is a new finding.
     repo.write("elsewhere.py", format!("KEY = '{secret}'\n"));
     repo.keyward(&["scan", "elsewhere.py"]).code_is(1);
+}
+
+/// A generic finding (a value that may not be a credential at all) is recorded
+/// without being named; a baseline from keyward's first format still applies.
+#[test]
+fn baselines_take_generic_findings_and_old_files_still_work() {
+    use sha2::Digest;
+    let repo = Repo::without_hook();
+    repo.write(
+        "settings.py",
+        format!("SECRET_KEY = \"{}\"\n", crate::util::base62(32)),
+    );
+    repo.keyward(&["scan"]).code_is(1);
+    repo.keyward(&["baseline"])
+        .ok()
+        .contains("recording settings.py:1");
+    repo.keyward(&["scan"]).code_is(0);
+    // Version 1: sha256(rule, path, secret), no salt.
+    let secret = key("sk_live_", 99);
+    std::fs::remove_file(repo.path(".keyward-baseline.json")).unwrap();
+    repo.write("old.py", format!("KEY = '{secret}'\n"));
+    let mut h = sha2::Sha256::new();
+    h.update(b"stripe-live-secret-key\0old.py\0");
+    h.update(secret.as_bytes());
+    let fp: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    repo.write(
+        ".keyward-baseline.json",
+        format!("{{\"version\": 1, \"findings\": [{{\"fingerprint\": \"{fp}\", \"rule\": \"r\", \"path\": \"old.py\"}}]}}\n"),
+    );
+    repo.keyward(&["scan", "old.py"]).code_is(0);
 }
 
 #[test]
