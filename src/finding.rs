@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use crate::rules::Severity;
 use crate::secret::Secret;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Location {
     /// 1-based line and character column in a text file.
     Text { line: usize, column: usize },

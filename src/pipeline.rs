@@ -237,7 +237,7 @@ impl Pipeline {
         let mut unfinished = Vec::new();
         // A key found in more than one reading, or again inside a decoded span, is
         // one key: the first place it was found.
-        let mut seen: HashSet<(usize, Vec<u8>)> = HashSet::new();
+        let mut seen = Seen::default();
         for (reading, decoded) in decode::decode(&data).into_iter().enumerate() {
             let frame = Frame {
                 at: None,
@@ -317,7 +317,7 @@ impl Pipeline {
         frame: &Frame,
         depth: usize,
         budget: &mut Budget,
-        seen: &mut HashSet<(usize, Vec<u8>)>,
+        seen: &mut Seen,
         hits: &mut Vec<Hit>,
         unfinished: &mut Vec<String>,
     ) -> Result<()> {
@@ -660,18 +660,16 @@ fn near(text: &[u8], lines: &[std::ops::Range<usize>], by: usize) -> Vec<std::op
     out
 }
 
-/// Adds the matches of one text as hits, placed by `frame`, each key once.
-fn record(
-    matches: Vec<Match>,
-    binary: bool,
-    frame: &Frame,
-    seen: &mut HashSet<(usize, Vec<u8>)>,
-    hits: &mut Vec<Hit>,
-) {
+/// What one blob has reported so far: keys (rule and secret), and where.
+#[derive(Default)]
+struct Seen {
+    keys: HashSet<(usize, Vec<u8>)>,
+    occurrences: HashSet<((usize, Vec<u8>), Location)>,
+}
+
+/// Adds the matches of one text as hits, placed by `frame`, each occurrence once.
+fn record(matches: Vec<Match>, binary: bool, frame: &Frame, seen: &mut Seen, hits: &mut Vec<Hit>) {
     for m in matches {
-        if !seen.insert((m.rule, m.secret.expose().to_vec())) {
-            continue;
-        }
         let (location, lines) = match frame.at {
             Some(at) => at,
             None if binary => (Location::Binary { offset: m.offset }, (m.line, m.end_line)),
@@ -683,6 +681,21 @@ fn record(
                 (m.line, m.end_line),
             ),
         };
+        // Each occurrence of a key in the text itself is reported (each must be
+        // removed); a key decoded from a span or an archive member is reported
+        // unless the same key was already found, so a line continuation or a
+        // second reading does not report it twice.
+        let key = (m.rule, m.secret.expose().to_vec());
+        let plain = frame.at.is_none() && frame.member.is_empty();
+        let fresh = if plain {
+            seen.occurrences.insert((key.clone(), location))
+        } else {
+            !seen.keys.contains(&key)
+        };
+        seen.keys.insert(key);
+        if !fresh {
+            continue;
+        }
         hits.push(Hit {
             location,
             lines,

@@ -225,3 +225,17 @@ fn a_key_body_filled_in_between_committed_lines_is_blocked() {
         .contains("deploy/key.pem:1")
         .no_leak(&body[5]);
 }
+
+/// Every occurrence of a key is reported, each must go; the same occurrence
+/// seen again through a decoder (a continued line) is reported once.
+#[test]
+fn each_occurrence_is_reported_once() {
+    let pipeline = Pipeline::new(Config::builtin().unwrap(), Default::default()).unwrap();
+    let k = key("sk_live_", 40);
+    let text = format!("a = '{k}'\nb = '{k}'\nrun --key {k} \\\n  --verbose\n");
+    let results = pipeline
+        .check_bytes(b"twice.sh", text.as_bytes(), Earlier::Nothing)
+        .unwrap();
+    let lines: Vec<Option<usize>> = results.findings.iter().map(|f| f.line()).collect();
+    assert_eq!(lines, vec![Some(1), Some(2), Some(3)]);
+}
