@@ -201,9 +201,11 @@ impl Scanner {
         // offset, so one slot is enough to run each rule once per line), where its
         // last multi-line window started, and where its last accepted match ended
         // (windows may overlap, and a match must be taken once).
-        let mut last_line: Vec<usize> = vec![usize::MAX; rules];
-        let mut window_start: Vec<Option<usize>> = vec![None; rules];
-        let mut taken_to: Vec<usize> = vec![0; rules];
+        // Made at the first keyword: most texts (and most decoded fragments) have
+        // none, and pay for no per-rule state.
+        let mut last_line: Vec<usize> = Vec::new();
+        let mut window_start: Vec<Option<usize>> = Vec::new();
+        let mut taken_to: Vec<usize> = Vec::new();
         // The first keyword on a line is found by a plain leftmost search (the
         // fast path, with the automaton's prefilter); only on such a line does an
         // overlapping search collect every keyword, and so every rule, it holds.
@@ -223,6 +225,11 @@ impl Scanner {
             stats.examined += (line_end - pos) as u64;
             let line = &input[line_start..line_end];
             stats.examined += line.len() as u64;
+            if last_line.is_empty() {
+                last_line = vec![usize::MAX; rules];
+                window_start = vec![None; rules];
+                taken_to = vec![0; rules];
+            }
             stats.keyword_lines.push(line_start..line_end);
             for hit in self.automaton.find_overlapping_iter(line) {
                 for &rule_index in &self.pattern_rules[hit.pattern().as_usize()] {
@@ -253,6 +260,9 @@ impl Scanner {
                 }
             }
             pos = line_end + 1;
+        }
+        if taken_to.is_empty() && !self.unfiltered.is_empty() {
+            taken_to = vec![0; rules];
         }
         for &rule_index in &self.unfiltered {
             stats.examined += input.len() as u64;
