@@ -194,40 +194,35 @@ impl Pipeline {
         let Some((_, first)) = wanted.first() else {
             return Ok(None);
         };
+        // Everywhere the blob appears is named when it cannot be checked.
+        let not_scanned = |out: &mut Placed, reason: &str| {
+            for (_, shown) in &wanted {
+                out.not_scanned.push(NotScanned {
+                    path: shown.clone(),
+                    reason: reason.to_string(),
+                });
+            }
+        };
         let size = match reader.size(&blob.content, first) {
             Ok(size) => size,
             Err(Unreadable::NotScanned(reason)) => {
-                for (_, shown) in &wanted {
-                    out.not_scanned.push(NotScanned {
-                        path: shown.clone(),
-                        reason: reason.clone(),
-                    });
-                }
+                not_scanned(&mut out, &reason);
                 return Ok(Some(out));
             }
             Err(Unreadable::Fatal(e)) => return Err(e),
         };
         if size > self.max_file_size {
-            for (_, shown) in &wanted {
-                out.not_scanned.push(NotScanned {
-                    path: shown.clone(),
-                    reason: format!(
-                        "{size} bytes, over the limit of {} (limits.max_file_size)",
-                        self.max_file_size
-                    ),
-                });
-            }
+            let reason = format!(
+                "{size} bytes, over the limit of {} (limits.max_file_size)",
+                self.max_file_size
+            );
+            not_scanned(&mut out, &reason);
             return Ok(Some(out));
         }
         let data = match reader.read(&blob.content, first) {
             Ok(data) => data,
             Err(Unreadable::NotScanned(reason)) => {
-                for (_, shown) in &wanted {
-                    out.not_scanned.push(NotScanned {
-                        path: shown.clone(),
-                        reason: reason.clone(),
-                    });
-                }
+                not_scanned(&mut out, &reason);
                 return Ok(Some(out));
             }
             Err(Unreadable::Fatal(e)) => return Err(e),
@@ -235,8 +230,6 @@ impl Pipeline {
         let mut budget = budget_for(data.len());
         let mut hits = Vec::new();
         let mut unfinished = Vec::new();
-        // A key found in more than one reading, or again inside a decoded span, is
-        // one key: the first place it was found.
         let mut seen = Seen::default();
         for (reading, decoded) in decode::decode(&data).into_iter().enumerate() {
             let frame = Frame {
@@ -257,12 +250,7 @@ impl Pipeline {
             )?;
         }
         for reason in &unfinished {
-            for (_, shown) in &wanted {
-                out.not_scanned.push(NotScanned {
-                    path: shown.clone(),
-                    reason: format!("not fully decoded: {reason}"),
-                });
-            }
+            not_scanned(&mut out, &format!("not fully decoded: {reason}"));
         }
         if hits.is_empty() {
             let said = !unfinished.is_empty() || !out.findings.is_empty();
