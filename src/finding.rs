@@ -54,6 +54,10 @@ pub struct Finding {
     /// How the secret was hidden where it was found (`base64-encoded`, `joined
     /// from string literals`); `None` when it was there in plain text.
     pub encoding: Option<String>,
+    /// For a generic credential: the name it is assigned to, the value's kind and
+    /// length, and the confidence at this place. Reports print this instead of any
+    /// part of the value.
+    pub assessment: Option<crate::scan::generic::Assessment>,
 }
 
 impl Finding {

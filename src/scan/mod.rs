@@ -18,6 +18,7 @@
 
 mod examples;
 mod filter;
+pub mod generic;
 
 pub use examples::check_examples;
 
@@ -60,6 +61,9 @@ pub struct Match {
     pub secret: Secret,
     /// The secret is a provider's published documentation example.
     pub public_example: bool,
+    /// For a rule with an engine (the generic model): what it concluded, whose
+    /// confidence the place then moves (`generic::decide`).
+    pub assessment: Option<generic::Assessment>,
 }
 
 /// A match before it is placed at a line: what `confirm` finds.
@@ -68,6 +72,7 @@ struct Raw {
     offset: usize,
     secret: Secret,
     public_example: bool,
+    assessment: Option<generic::Assessment>,
 }
 
 pub struct Scanner {
@@ -303,6 +308,10 @@ impl Scanner {
         out: &mut Vec<Raw>,
     ) -> Result<()> {
         let rule = self.catalogue.get(rule_index);
+        if let Some(engine) = rule.spec.engine {
+            self.confirm_engine(rule_index, engine, input, span, taken_to, out);
+            return Ok(());
+        }
         let regex = rule.regex()?;
         let start = span.start;
         for caps in regex.captures_iter(&input[span]) {
@@ -330,9 +339,67 @@ impl Scanner {
                 offset,
                 secret: Secret::new(bytes.to_vec(), prefix),
                 public_example,
+                assessment: None,
             });
         }
         Ok(())
+    }
+
+    /// Runs a built-in engine over each line of `input[span]` (one line, but
+    /// for a multi-line rule). Its allow regexes and stopwords still apply; the
+    /// entropy floor and placeholder filter are the model's own business.
+    fn confirm_engine(
+        &self,
+        rule_index: usize,
+        engine: crate::rules::Engine,
+        input: &[u8],
+        span: std::ops::Range<usize>,
+        taken_to: &mut usize,
+        out: &mut Vec<Raw>,
+    ) {
+        let mut found = Vec::new();
+        let mut line_start = span.start;
+        for line in input[span].split(|&b| b == b'\n') {
+            found.clear();
+            match engine {
+                crate::rules::Engine::Assignment => generic::assignments(line, &mut found),
+                crate::rules::Engine::Url => generic::url_passwords(line, &mut found),
+            }
+            found.sort_by_key(|f| f.span.start);
+            for f in found.drain(..) {
+                let offset = line_start + f.span.start;
+                let bytes = &line[f.span.clone()];
+                if offset < *taken_to || !self.allowed_by_rule(rule_index, bytes) {
+                    continue;
+                }
+                *taken_to = offset + bytes.len();
+                out.push(Raw {
+                    rule: rule_index,
+                    offset,
+                    secret: Secret::opaque(bytes.to_vec()),
+                    public_example: false,
+                    assessment: Some(f.assessment),
+                });
+            }
+            line_start += line.len() + 1;
+        }
+    }
+
+    /// A rule's allow regexes and stopwords.
+    fn allowed_by_rule(&self, rule_index: usize, bytes: &[u8]) -> bool {
+        if self.allow[rule_index].iter().any(|re| re.is_match(bytes)) {
+            return false;
+        }
+        if !self.stopwords[rule_index].is_empty() {
+            let lower = bytes.to_ascii_lowercase();
+            if self.stopwords[rule_index]
+                .iter()
+                .any(|w| memchr::memmem::find(&lower, w).is_some())
+            {
+                return false;
+            }
+        }
+        true
     }
 
     /// The rule's own filters: entropy floor, placeholders, allow regexes, stopwords.
@@ -350,19 +417,7 @@ impl Scanner {
         if spec.shape == Some(crate::rules::Shape::Pem) && !filter::pem_body(bytes) {
             return false;
         }
-        if self.allow[rule_index].iter().any(|re| re.is_match(bytes)) {
-            return false;
-        }
-        if !self.stopwords[rule_index].is_empty() {
-            let lower = bytes.to_ascii_lowercase();
-            if self.stopwords[rule_index]
-                .iter()
-                .any(|w| memchr::memmem::find(&lower, w).is_some())
-            {
-                return false;
-            }
-        }
-        true
+        self.allowed_by_rule(rule_index, bytes)
     }
 }
 
@@ -408,12 +463,20 @@ fn place(catalogue: &Catalogue, input: &[u8], raw: Vec<Raw>, out: &mut Vec<Match
         } else {
             line
         };
+        let ceiling = catalogue.get(m.rule).spec.severity;
         out.push(Match {
             rule: m.rule,
             severity: if m.public_example {
                 Severity::Warn
+            } else if let Some(a) = &m.assessment {
+                // Where nothing is known of the place; the pipeline decides again
+                // per appearance.
+                match generic::decide(a.confidence, b"") {
+                    Some(Severity::Block) if ceiling == Severity::Block => Severity::Block,
+                    _ => Severity::Warn,
+                }
             } else {
-                catalogue.get(m.rule).spec.severity
+                ceiling
             },
             offset: m.offset,
             line,
@@ -421,6 +484,7 @@ fn place(catalogue: &Catalogue, input: &[u8], raw: Vec<Raw>, out: &mut Vec<Match
             end_line,
             secret: m.secret,
             public_example: m.public_example,
+            assessment: m.assessment,
         });
     }
 }
