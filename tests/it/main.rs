@@ -3,9 +3,13 @@
 
 mod util;
 
+#[path = "../corpus/mod.rs"]
+mod corpus;
+
 mod config;
 mod detection;
 mod formats;
+mod generic;
 mod framework;
 mod golden;
 mod hardening;
