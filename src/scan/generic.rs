@@ -394,7 +394,7 @@ pub fn name_strength(name: &[u8]) -> Strength {
         .iter()
         .map(|w| match word_strength(w) {
             Strength::Strong => Strength::Strong,
-            Strength::Medium if w == "key" => Strength::Medium,
+            Strength::Medium if !w.ends_with('s') => Strength::Medium,
             _ => Strength::None,
         })
         .max()
@@ -442,12 +442,11 @@ const PLACEHOLDER_SEGMENTS: &[&str] = &[
 const REFERENCE_PREFIXES: &[&str] = &[
     "vault:", "arn:", "ref+", "sm://", "op://", "env:", "file:", "secret:", "secrets:",
     "gcp:", "azure:", "awssm:", "ssm:", "kms:", "projects/", "keyvault:", "http://", "https://",
-    "!", "$", "%", "&", "*", "@", "<", "#", "~",
 ];
 
 /// Template and interpolation markers, anywhere in a value.
 const TEMPLATE_MARKERS: &[&str] = &[
-    "${", "{{", "}}", "<%", "%>", "#{", "%(", "$(", "{%", "ENC[", "%env(", "@@", "[[", "]]",
+    "${", "{{", "}}", "<%", "%>", "#{", "%(", "$(", "{%", "ENC[", "%env(", "[[", "]]",
     "<<", ">>", "...", "\u{2026}",
 ];
 
@@ -490,12 +489,14 @@ pub fn random_like(v: &[u8]) -> bool {
         .filter(|(_, on)| *on)
         .map(|(a, _)| a)
         .sum();
-    // Expected entropy of n draws from an alphabet of size a is a little under
-    // log2(min(n, a)); 0.75 bit of slack keeps short random strings in.
-    let expected = (n as f64).min(alphabet).log2();
+    // n draws from an alphabet of a symbols show about a(1 - (1 - 1/a)^n)
+    // distinct ones, unevenly: the entropy of a random string of this alphabet
+    // and length is about log2 of that, less 0.3 bit; half a bit of slack more.
+    let distinct = alphabet * (1.0 - (1.0 - 1.0 / alphabet).powi(n as i32));
+    let expected = distinct.log2() - 0.3;
     let h = entropy(v);
     let ratio = switches as f64 / n as f64;
-    h >= expected - 0.75 && (ratio >= 0.25 || h >= 4.3)
+    h >= expected - 0.5 && (ratio >= 0.25 || h >= 4.3) && wordy_fraction(v) < 0.6
 }
 
 fn is_hex(v: &[u8]) -> bool {
@@ -633,6 +634,55 @@ fn segments(v: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
+/// The share of a value's letters that stand in word-like runs (three or more
+/// letters, pronounceable): high for identifiers, paths and prose, low for
+/// random characters.
+pub fn wordy_fraction(v: &[u8]) -> f64 {
+    let letters = v.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    if letters == 0 {
+        return 0.0;
+    }
+    let mut wordy = 0;
+    let mut i = 0;
+    while i < v.len() {
+        if !v[i].is_ascii_alphabetic() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        while i < v.len()
+            && v[i].is_ascii_alphabetic()
+            && !(v[i].is_ascii_uppercase() && v[i - 1].is_ascii_lowercase())
+        {
+            i += 1;
+        }
+        let run = &v[start..i];
+        let upper = run.iter().all(u8::is_ascii_uppercase);
+        if pronounceable(run) || (upper && run.len() >= 3 && pronounceable(&run.to_ascii_lowercase())) {
+            wordy += run.len();
+        }
+    }
+    wordy as f64 / letters as f64
+}
+
+fn is_email(v: &[u8]) -> bool {
+    let Some(at) = v.iter().position(|&b| b == b'@') else {
+        return false;
+    };
+    let (local, domain) = (&v[..at], &v[at + 1..]);
+    let Some(dot) = domain.iter().rposition(|&b| b == b'.') else {
+        return false;
+    };
+    let tld = &domain[dot + 1..];
+    !local.is_empty()
+        && local.iter().all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(b))
+        && dot > 0
+        && domain[..dot].iter().all(|b| b.is_ascii_alphanumeric() || b".-".contains(b))
+        && tld.len() >= 2
+        && tld.iter().all(u8::is_ascii_alphabetic)
+}
+
 fn pronounceable(w: &[u8]) -> bool {
     if w.len() < 3 || !w.iter().all(u8::is_ascii_alphabetic) {
         return false;
@@ -751,11 +801,23 @@ pub fn value_shape(v: &[u8], quoted: bool) -> Shape {
         return Shape::Hash(name, slow);
     }
     let text = std::str::from_utf8(v).unwrap_or("");
-    if TEMPLATE_MARKERS.iter().any(|m| text.contains(m)) {
+    // A long random value (a WordPress salt, a Django key) holds `{{` or `$(`
+    // by chance; a template is not random.
+    let long_random = n >= 32 && random_like(v);
+    if !long_random && TEMPLATE_MARKERS.iter().any(|m| text.contains(m)) {
         return Shape::Nothing;
     }
     let lower = text.to_ascii_lowercase();
-    if REFERENCE_PREFIXES.iter().any(|p| lower.starts_with(p)) {
+    if REFERENCE_PREFIXES.iter().any(|p| lower.starts_with(p))
+        || v[0] == b'$'
+        || v[0] == b'<'
+        || v.starts_with(b"@@")
+    {
+        return Shape::Nothing;
+    }
+    // A sigil before a word: a YAML tag or alias (`!secret`, `*default`), a
+    // variable (`%APPDATA%`, `@var`), a home path (`~/x`).
+    if b"!*&%@~#".contains(&v[0]) && (wordy_fraction(&v[1..]) >= 0.6 || v.get(1) == Some(&b'/')) {
         return Shape::Nothing;
     }
     if v.contains(&b' ') {
@@ -777,6 +839,7 @@ pub fn value_shape(v: &[u8], quoted: bool) -> Shape {
             && (s[0].is_ascii_alphabetic() || s[0] == b'_' || s[0] == b'$')
             && s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$')
             && s.iter().filter(|b| b.is_ascii_digit()).count() * 3 < s.len()
+            && (s.len() <= 3 && s.iter().all(u8::is_ascii_lowercase) || wordy_fraction(s) >= 0.6)
     };
     if v.contains(&b'.') && v.split(|&b| b == b'.').all(identifier) {
         return Shape::Nothing;
@@ -811,11 +874,10 @@ pub fn value_shape(v: &[u8], quoted: bool) -> Shape {
     // e-mail addresses and paths, unless the whole is random (an AWS secret
     // holds `/`).
     if !random {
-        if let Some(at) = v.iter().position(|&b| b == b'@') {
-            if v[at + 1..].contains(&b'.') && at > 0 {
-                return Shape::Nothing;
-            }
+        if is_email(v) {
+            return Shape::Nothing;
         }
+        // Paths: `uploads/2021/report.pdf`, `prod/db-credentials`, `C:\\x`.
         if v.contains(&b'/') || v.contains(&b'\\') {
             return Shape::Nothing;
         }
@@ -919,10 +981,7 @@ fn string_end(line: &[u8], at: usize) -> (usize, bool) {
 /// quote, `]`, and a trailing `?`/`!` (TypeScript optionals): its span.
 fn name_before(line: &[u8], end: usize) -> Option<Range<usize>> {
     let mut e = end;
-    while e > 0 && matches!(line[e - 1], b' ' | b'\t') {
-        e -= 1;
-    }
-    while e > 0 && matches!(line[e - 1], b'?' | b'!' | b'|' | b'+' | b'&') {
+    while e > 0 && matches!(line[e - 1], b' ' | b'\t' | b'?' | b'!' | b'|' | b'+' | b'&') && end - e < 8 {
         e -= 1;
     }
     let mut closing = 0;
@@ -1096,6 +1155,12 @@ pub fn assignments(line: &[u8], out: &mut Vec<Found>) {
             if !closed {
                 break;
             }
+            // `"Server=db;User Id=app;Password=…;"`, `"user=app password=…"`,
+            // `?password=…&`: pairs inside a string.
+            let inner = i + 1..end - 1;
+            if memchr::memchr(b'=', &line[inner.clone()]).is_some() {
+                pairs_inside(line, inner, &mut push, out);
+            }
             let after = skip_ws(line, end);
             if after < n && line[after] == b',' && end - i - 2 <= MAX_NAME {
                 // `define('DB_PASSWORD', '…')`, `getenv("X", "default")`: a
@@ -1118,7 +1183,19 @@ pub fn assignments(line: &[u8], out: &mut Vec<Found>) {
         }
         let op_len = operator_at(line, i);
         if op_len > 0 {
-            if let Some(name) = name_before(line, i) {
+            if let Some(name) = name_before(line, i).map(|n| past_type(line, n)) {
+                // `key="DbPassword" value="…"` (.NET appSettings, Ant, XML
+                // properties): the name is the other attribute's value.
+                let name = if is_value_word(&line[name.clone()]) {
+                    named_attribute(line, name.start).unwrap_or(name)
+                } else {
+                    name
+                };
+                // `user, pass := "u", "p"`: names and values paired by position.
+                if multi_assign(line, name.clone(), i + op_len, &mut push, out) {
+                    i += op_len;
+                    continue;
+                }
                 let name_bytes = &line[name.clone()];
                 let strength = name_strength(name_bytes);
                 if strength >= Strength::Medium || (i + op_len < n && rhs_has_jwt(line, i + op_len)) {
@@ -1142,10 +1219,164 @@ pub fn assignments(line: &[u8], out: &mut Vec<Found>) {
     if n <= SHORT_LINE {
         trailing_pair(line, &mut push, out);
         command_line(line, &mut push, out);
+        positional(line, &mut push, out);
         htpasswd(line, out);
     }
     // JWTs and `Bearer`/`Basic` credentials wherever they are.
     loose_tokens(line, out);
+}
+
+/// Type words between a name and its `=` (`const dbPassword string = …`,
+/// `pub const KEY: &str = …`, `val pw: String = …`): the name is before them.
+fn past_type(line: &[u8], name: Range<usize>) -> Range<usize> {
+    const TYPES: &[&str] = &["string", "str", "static", "char", "byte", "bytes", "text", "const", "final", "readonly"];
+    let words = name_words(&line[name.clone()]);
+    if words.is_empty() || !words.iter().all(|w| TYPES.contains(&w.as_str())) {
+        return name;
+    }
+    let mut e = name.start;
+    while e > 0 && matches!(line[e - 1], b' ' | b'\t' | b':' | b'&' | b'\'' | b'*' | b'[' | b']') {
+        e -= 1;
+    }
+    name_before(line, e).unwrap_or(name)
+}
+
+fn is_value_word(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"value")
+}
+
+/// For `key="X" value="…"`: the span of X, the nearest `key=`/`name=` attribute
+/// before `at`.
+fn named_attribute(line: &[u8], at: usize) -> Option<Range<usize>> {
+    let start = at.saturating_sub(MAX_NAME + 16);
+    let before = &line[start..at];
+    for attr in [&b"key="[..], b"name=", b"Key=", b"Name="] {
+        if let Some(k) = memchr::memmem::rfind(before, attr) {
+            let q = start + k + attr.len();
+            if q < line.len() && is_quote(line[q]) {
+                let (end, closed) = string_end(line, q);
+                if closed && end <= at {
+                    return Some(q + 1..end - 1);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// `a, b = "x", "y"` and `a, b := …`: pairs names and literals by position.
+/// Returns whether the left side was a list (then it is handled here).
+fn multi_assign(line: &[u8], last: Range<usize>, rhs: usize, push: &mut Push<'_>, out: &mut Vec<Found>) -> bool {
+    let mut names = vec![last.clone()];
+    let mut s = last.start;
+    while names.len() < 8 {
+        let mut e = s;
+        while e > 0 && line[e - 1] == b' ' {
+            e -= 1;
+        }
+        if e == 0 || line[e - 1] != b',' {
+            break;
+        }
+        match name_before(line, e - 1) {
+            Some(n) => {
+                s = n.start;
+                names.push(n);
+            }
+            None => break,
+        }
+    }
+    if names.len() < 2 {
+        return false;
+    }
+    names.reverse();
+    let mut values = Vec::new();
+    let mut j = skip_ws(line, rhs);
+    while values.len() < names.len() && j < line.len() && is_quote(line[j]) {
+        let (end, closed) = string_end(line, j);
+        if !closed {
+            break;
+        }
+        values.push(j + 1..end - 1);
+        j = skip_ws(line, end);
+        if j < line.len() && line[j] == b',' {
+            j = skip_ws(line, j + 1);
+        } else {
+            break;
+        }
+    }
+    if values.len() != names.len() {
+        return true;
+    }
+    for (n, v) in names.into_iter().zip(values) {
+        let name = line[n].to_vec();
+        if name_strength(&name) >= Strength::Medium {
+            push(&name, None, v, true, out);
+        }
+    }
+    true
+}
+
+/// `k=v` pairs inside a string, separated by `;`, `&` or spaces.
+fn pairs_inside(line: &[u8], inner: Range<usize>, push: &mut Push<'_>, out: &mut Vec<Found>) {
+    let mut k = inner.start;
+    while k < inner.end {
+        let end = line[k..inner.end]
+            .iter()
+            .position(|b| matches!(b, b';' | b'&' | b' ' | b'\t'))
+            .map_or(inner.end, |p| k + p);
+        if let Some(eq) = memchr::memchr(b'=', &line[k..end]) {
+            let name = &line[k..k + eq];
+            if !name.is_empty() && name.len() <= MAX_NAME && name_strength(name) == Strength::Strong {
+                push(name, None, k + eq + 1..end, true, out);
+            }
+        }
+        k = end + 1;
+    }
+}
+
+/// Literals passed by position to a call that takes credentials
+/// (`getConnection(url, "app", "…")`, `new NetworkCredential("u", "…")`,
+/// `BasicAWSCredentials(id, "…")`): the callee names them. Reported, not
+/// blocked: nothing says which argument is the password.
+fn positional(line: &[u8], push: &mut Push<'_>, out: &mut Vec<Found>) {
+    const CALLEES: &[&str] = &["connect", "connection", "credential", "credentials", "auth", "login", "authenticate", "session"];
+    for open in memchr::memchr_iter(b'(', line) {
+        let Some(callee) = name_before(line, open) else { continue };
+        let words = name_words(&line[callee.clone()]);
+        if !words.iter().any(|w| CALLEES.contains(&w.as_str()) || w.ends_with("auth") || w.ends_with("credentials")) {
+            continue;
+        }
+        let mut j = open + 1;
+        let mut literals = 0;
+        let mut depth = 0;
+        while j < line.len() && j - open < MAX_RHS {
+            let b = line[j];
+            if is_quote(b) {
+                let (end, closed) = string_end(line, j);
+                if !closed {
+                    break;
+                }
+                if depth == 0 && literals >= 1 {
+                    push(b"(positional)", Some(format!("argument {} of {}", literals + 1, printable(&line[callee.clone()]))), j + 1..end - 1, true, out);
+                }
+                literals += 1;
+                j = end;
+                continue;
+            }
+            match b {
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' => {
+                    if depth == 0 {
+                        break;
+                    }
+                    depth -= 1;
+                }
+                b',' if depth == 0 => literals = literals.max(1),
+                _ => {}
+            }
+            j += 1;
+        }
+    }
 }
 
 fn rhs_has_jwt(line: &[u8], at: usize) -> bool {
@@ -1241,6 +1472,9 @@ fn trailing_pair(line: &[u8], push: &mut Push<'_>, out: &mut Vec<Found>) {
             return;
         }
     }
+    if words.last().is_some_and(|w| &line[w.clone()] == b";") {
+        words.pop();
+    }
     if words.len() < 2 {
         return;
     }
@@ -1325,6 +1559,60 @@ fn command_line(line: &[u8], push: &mut Push<'_>, out: &mut Vec<Found>) {
                 }
             }
         }
+    }
+}
+
+/// Terraform's `variable "db_password" {` with its `default = "…"` on one of
+/// the next lines: `rest` is the input after this line; the span returned is
+/// within `rest`.
+pub fn terraform_default(line: &[u8], rest: &[u8], out: &mut Vec<Found>) {
+    let t = line.trim_ascii_start();
+    let Some(after) = t.strip_prefix(b"variable") else {
+        return;
+    };
+    let after = after.trim_ascii_start();
+    if after.first() != Some(&b'"') {
+        return;
+    }
+    let Some(close) = memchr::memchr(b'"', &after[1..]) else {
+        return;
+    };
+    let name = &after[1..1 + close];
+    if name_strength(name) != Strength::Strong {
+        return;
+    }
+    let window = &rest[..rest.len().min(1024)];
+    let mut at = 0;
+    for (k, l) in window.split(|&b| b == b'\n').enumerate() {
+        if k >= 8 || l.trim_ascii_start().starts_with(b"}") && !l.contains(&b'{') {
+            break;
+        }
+        let trimmed = l.trim_ascii_start();
+        if let Some(r) = trimmed.strip_prefix(b"default") {
+            let r0 = l.len() - r.len();
+            let eq = skip_ws(l, r0);
+            if l.get(eq) == Some(&b'=') {
+                let q = skip_ws(l, eq + 1);
+                if q < l.len() && l[q] == b'"' {
+                    let (end, closed) = string_end(l, q);
+                    if closed {
+                        let v = &l[q + 1..end - 1];
+                        if let Some((kind, c)) = confidence(name, Strength::Strong, value_shape(v, true), v.len()) {
+                            out.push(Found {
+                                span: at + q + 1..at + end - 1,
+                                assessment: Assessment {
+                                    name: format!("variable {} default", printable(name)),
+                                    kind,
+                                    length: v.len(),
+                                    confidence: c,
+                                },
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        at += l.len() + 1;
     }
 }
 
@@ -1429,6 +1717,7 @@ fn assess(name: &[u8], label: Option<String>, line: &[u8], v: Range<usize>, quot
         }
     }
     let value = &line[span.clone()];
+    let positional = name == b"(positional)";
     let strength = if label.is_some() {
         Strength::Strong
     } else {
@@ -1440,7 +1729,14 @@ fn assess(name: &[u8], label: Option<String>, line: &[u8], v: Range<usize>, quot
     let shape = value_shape(value, quoted);
     // A value equal to its own name's words (`password: password`) is a
     // placeholder; the shape test caught most, this catches the rest.
-    let (kind, c) = confidence(name, strength, shape, value.len())?;
+    let (kind, mut c) = confidence(name, strength, shape, value.len())?;
+    if positional {
+        // Only a person's password or a random token, and only reported.
+        if !matches!(kind, Kind::Password | Kind::Random) || (kind == Kind::Password && c < 80) {
+            return None;
+        }
+        c = 55;
+    }
     Some(Found {
         span,
         assessment: Assessment {

@@ -361,14 +361,25 @@ impl Scanner {
         let mut line_start = span.start;
         for line in input[span].split(|&b| b == b'\n') {
             found.clear();
+            // Where found spans count from: this line, or (a Terraform
+            // default) the lines after it.
+            let mut later = Vec::new();
             match engine {
-                crate::rules::Engine::Assignment => generic::assignments(line, &mut found),
+                crate::rules::Engine::Assignment => {
+                    generic::assignments(line, &mut found);
+                    let next = (line_start + line.len() + 1).min(input.len());
+                    generic::terraform_default(line, &input[next..], &mut later);
+                    for f in &mut later {
+                        f.span = f.span.start + next - line_start..f.span.end + next - line_start;
+                    }
+                }
                 crate::rules::Engine::Url => generic::url_passwords(line, &mut found),
             }
+            found.append(&mut later);
             found.sort_by_key(|f| f.span.start);
             for f in found.drain(..) {
                 let offset = line_start + f.span.start;
-                let bytes = &line[f.span.clone()];
+                let bytes = &input[offset..line_start + f.span.end];
                 if offset < *taken_to || !self.allowed_by_rule(rule_index, bytes) {
                     continue;
                 }
