@@ -1192,7 +1192,7 @@ pub fn assignments(line: &[u8], out: &mut Vec<Found>) {
                     name
                 };
                 // `user, pass := "u", "p"`: names and values paired by position.
-                if multi_assign(line, name.clone(), i + op_len, &mut push, out) {
+                if line[i] != b':' && multi_assign(line, name.clone(), i + op_len, &mut push, out) {
                     i += op_len;
                     continue;
                 }
@@ -1278,11 +1278,12 @@ fn multi_assign(line: &[u8], last: Range<usize>, rhs: usize, push: &mut Push<'_>
             break;
         }
         match name_before(line, e - 1) {
-            Some(n) => {
+            // Bare identifiers only: `"a", b = …` is not a list of names.
+            Some(n) if !is_quote(line[n.end]) => {
                 s = n.start;
                 names.push(n);
             }
-            None => break,
+            _ => break,
         }
     }
     if names.len() < 2 {

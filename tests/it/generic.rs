@@ -98,22 +98,22 @@ fn table(split: Split, scores: &BTreeMap<&'static str, Score>) -> String {
 fn floors(split: Split) -> &'static [(&'static str, usize)] {
     match split {
         Split::Tune => &[
-            ("generic-env", 0),
-            ("generic-config", 0),
-            ("generic-code", 0),
-            ("hex-token", 0),
-            ("url-creds", 0),
-            ("cred-files", 0),
-            ("weak-name", 0),
+            ("generic-env", 95),
+            ("generic-config", 95),
+            ("generic-code", 95),
+            ("hex-token", 95),
+            ("url-creds", 95),
+            ("cred-files", 95),
+            ("weak-name", 60),
         ],
         Split::HeldOut => &[
-            ("generic-env", 0),
-            ("generic-config", 0),
-            ("generic-code", 0),
-            ("hex-token", 0),
-            ("url-creds", 0),
-            ("cred-files", 0),
-            ("weak-name", 0),
+            ("generic-env", 90),
+            ("generic-config", 85),
+            ("generic-code", 80),
+            ("hex-token", 95),
+            ("url-creds", 95),
+            ("cred-files", 80),
+            ("weak-name", 85),
         ],
     }
 }
