@@ -1071,7 +1071,7 @@ fn values_after(line: &[u8], at: usize, out: &mut Vec<Value>) {
             });
             return;
         }
-        if whole_line || line[i..e].iter().all(|b| b.is_ascii_alphanumeric() || b"-_+/=.~!@%^&*?".contains(b)) {
+        if whole_line || line[i..e].iter().all(|b| b.is_ascii_alphanumeric() || b"-_+/=.~!@%^&*?#$".contains(b)) {
             out.push(Value {
                 span: i..e,
                 quoted: false,
@@ -1192,7 +1192,7 @@ pub fn assignments(line: &[u8], out: &mut Vec<Found>) {
                     name
                 };
                 // `user, pass := "u", "p"`: names and values paired by position.
-                if line[i] != b':' && multi_assign(line, name.clone(), i + op_len, &mut push, out) {
+                if !(line[i] == b':' && op_len == 1) && multi_assign(line, name.clone(), i + op_len, &mut push, out) {
                     i += op_len;
                     continue;
                 }
@@ -1201,8 +1201,15 @@ pub fn assignments(line: &[u8], out: &mut Vec<Found>) {
                 if strength >= Strength::Medium || (i + op_len < n && rhs_has_jwt(line, i + op_len)) {
                     values.clear();
                     values_after(line, i + op_len, &mut values);
+                    // An operator inside a value just read (`KEY=abc=def`) starts
+                    // no assignment: skipping past it keeps a line linear.
+                    let read_to = values.iter().map(|v| v.span.end).max();
                     for v in values.drain(..) {
                         push(name_bytes, None, v.span, v.quoted, out);
+                    }
+                    if let Some(end) = read_to {
+                        i = end.max(i + op_len);
+                        continue;
                     }
                 }
             }
