@@ -148,3 +148,107 @@ fn corpus_recall_floors_and_no_blocking_decoys() {
     eprintln!("{report}");
     assert!(failures.is_empty(), "{}\n{report}", failures.join("\n"));
 }
+
+// ------------------------------------------------------------ through real git
+
+use crate::util::{base62, Repo};
+
+/// A person-chosen-looking password, fresh each run.
+fn password(len: usize) -> String {
+    format!("Q{}!7", base62(len - 3))
+}
+
+#[test]
+fn a_password_in_an_env_file_blocks_and_is_named_not_shown() {
+    let repo = Repo::new();
+    repo.write("README", "hello\n");
+    repo.commit_unchecked("init");
+    let short = password(10);
+    let long = password(14);
+    repo.write(
+        ".env",
+        format!("APP_ENV=production\nDB_PASSWORD={short}\nexport SMTP_PASSWORD=\"{long}\"\n"),
+    );
+    repo.git(&["add", ".env"]).ok();
+    let run = repo
+        .commit(&[])
+        .code_is(1)
+        .contains(".env:2:13")
+        .contains("DB_PASSWORD = 10-character password")
+        .contains("SMTP_PASSWORD = 14-character password")
+        .no_leak(&long);
+    // Not one character of the short one either: not the whole, not its tail.
+    assert!(!run.all().contains(&short));
+    assert!(!run.all().contains(&short[short.len() - 4..]), "{}", run.all());
+}
+
+#[test]
+fn generic_findings_in_json_and_sarif_carry_name_kind_and_length_only() {
+    let repo = Repo::new();
+    repo.write("README", "hello\n");
+    repo.commit_unchecked("init");
+    let pw = password(16);
+    let hex: String = (0..40).map(|i| b"0123456789abcdef"[(base62(1).as_bytes()[0] as usize + i * 7) % 16] as char).collect();
+    repo.write(
+        "deploy/config.yml",
+        format!("db:\n  password: \"{pw}\"\nci:\n  deploy_token: {hex}\n"),
+    );
+    repo.git(&["add", "deploy/config.yml"]).ok();
+    let json = repo
+        .keyward(&["--format", "json"])
+        .code_is(1)
+        .no_leak(&pw)
+        .no_leak(&hex)
+        .contains("\"value_kind\": \"password\"")
+        .contains("\"value_length\": 16")
+        .contains("\"summary\": \"password = 16-character password\"")
+        .contains("\"name\": \"deploy_token\"");
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
+    for f in doc["findings"].as_array().unwrap() {
+        assert_eq!(f["secret"], "…", "generic findings show none of the value");
+    }
+    repo.keyward(&["--format", "sarif"])
+        .code_is(1)
+        .no_leak(&pw)
+        .no_leak(&hex)
+        .contains("password = 16-character password")
+        .contains("\"valueKind\": \"hex\"");
+}
+
+#[test]
+fn the_place_lowers_generic_findings_but_never_a_provider_key() {
+    let repo = Repo::new();
+    repo.write("README", "hello\n");
+    repo.commit_unchecked("init");
+    let pw = password(14);
+    let stripe = crate::util::key("sk_live_", 32);
+    repo.write(
+        "tests/test_login.py",
+        format!("PASSWORD = \"{pw}\"\nSTRIPE_KEY = \"{stripe}\"\n"),
+    );
+    repo.git(&["add", "tests/test_login.py"]).ok();
+    // The password in a test warns; the live key still blocks.
+    let run = repo.commit(&[]).code_is(1).no_leak(&pw).no_leak(&stripe);
+    let text = run.all();
+    let blocked = text.split("worth a look").next().unwrap();
+    assert!(blocked.contains("stripe-live-secret-key"), "{text}");
+    assert!(!blocked.contains("PASSWORD = 14-character password"), "{text}");
+    assert!(text.contains("PASSWORD = 14-character password"), "{text}");
+}
+
+#[test]
+fn placeholders_references_and_generated_types_pass() {
+    let repo = Repo::new();
+    repo.write("README", "hello\n");
+    repo.commit_unchecked("init");
+    repo.write(
+        "src/client.py",
+        "self.confirmation_tokens: \"ConfirmationTokenService\" = ConfirmationTokenService(self._requestor)\n\
+         password = os.environ[\"DB_PASSWORD\"]\n\
+         API_KEY = \"${API_KEY}\"\n\
+         GIT_COMMIT = \"4b825dc642cb6eb9a060e54bf8d69288fbee4904\"\n\
+         token: \"{{ .Values.token }}\"\n",
+    );
+    repo.git(&["add", "src/client.py"]).ok();
+    repo.commit(&[]).code_is(0);
+}
