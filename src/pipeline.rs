@@ -446,8 +446,7 @@ impl Pipeline {
             let placed;
             let m = match &h.m.assessment {
                 Some(assessment) => {
-                    let Some(severity) = crate::scan::generic::decide(assessment.confidence, &a.path)
-                    else {
+                    let Some(severity) = crate::scan::generic::decide(assessment, &a.path) else {
                         continue;
                     };
                     let ceiling = self.scanner.catalogue().get(h.m.rule).spec.severity;

@@ -67,6 +67,9 @@ pub struct Assessment {
     pub length: usize,
     /// Before the place is weighed.
     pub confidence: i32,
+    /// Written as a string literal (or in a URL, a credential file's field):
+    /// an unquoted value is a literal only outside source code.
+    pub quoted: bool,
 }
 
 /// The kind of value, as the report names it.
@@ -277,39 +280,274 @@ const KEY_NOT_MODIFIERS: &[&str] = &[
 
 /// A head word that says the name is about a secret, not the secret itself.
 const NOT_HEADS: &[&str] = &[
-    "file", "files", "path", "paths", "dir", "directory", "url", "uri", "endpoint", "header",
-    "headers", "name", "names", "field", "fields", "label", "type", "types", "env", "var",
-    "variable", "param", "parameter", "hint", "help", "prompt", "length", "len", "min", "max",
-    "ttl", "expiry", "expires", "expired", "expiration", "timeout", "lifetime", "policy",
-    "strength", "hasher", "hashers", "hash", "hashed", "digest", "algorithm", "alg", "template",
-    "prefix", "suffix", "location", "realm", "scheme", "id", "ids", "count", "enabled",
-    "required", "regex", "pattern", "format", "placeholder", "question", "reset", "confirmation",
-    "validators", "validator", "message", "error", "title", "text", "description", "version",
-    "username", "user", "login", "host", "port", "mode", "provider", "issuer", "service",
-    "class", "module", "kind", "size", "days", "seconds", "secs", "minutes", "hours", "rotation",
-    "store", "manager", "source", "storage", "cache", "flag", "mask", "masked", "visible",
-    "input", "widget", "form", "route", "action", "short", "long", "changed", "check", "verify",
-    "validation", "strategy", "generator", "factory", "limit", "attempts", "retries",
-    "encoding", "charset", "level", "status", "state", "audience", "subject", "table",
-    "column", "label", "hint", "key_id", "keyid", "ref", "reference", "arn", "vault", "policy",
-    "length", "refresh", "request", "response", "callback", "handler", "client", "api",
-    "model", "schema", "input", "output", "option", "options", "config", "settings", "event",
-    "events", "list", "map", "dict", "set", "index", "idx", "len", "size", "bytes", "bits",
-    "expire", "expires_in", "ttl", "age", "interval", "duration", "delay", "window", "at",
-    "date", "time", "timestamp", "owner", "holder", "ui", "view", "page", "screen", "modal",
-    "dialog", "button", "link", "icon", "color", "style", "css", "selector", "element",
-    "property", "prop", "attr", "attribute", "method", "fn", "func", "function", "callback",
-    "cb", "listener", "hook", "test", "spec", "mock", "stub", "fake", "dummy", "example",
-    "sample", "demo", "exists", "present", "set", "provided", "valid", "invalid", "match",
-    "matches", "mismatch", "error", "errors", "msg", "warning", "policy", "rules", "rule",
-    "storage", "saved", "save", "load", "loaded", "fetch", "get", "read", "write", "parse",
-    "parser", "lexer", "tokenizer", "split", "counter", "usage", "used", "pair", "public",
+    "file",
+    "files",
+    "path",
+    "paths",
+    "dir",
+    "directory",
+    "url",
+    "uri",
+    "endpoint",
+    "header",
+    "headers",
+    "name",
+    "names",
+    "field",
+    "fields",
+    "label",
+    "type",
+    "types",
+    "env",
+    "var",
+    "variable",
+    "param",
+    "parameter",
+    "hint",
+    "help",
+    "prompt",
+    "length",
+    "len",
+    "min",
+    "max",
+    "ttl",
+    "expiry",
+    "expires",
+    "expired",
+    "expiration",
+    "timeout",
+    "lifetime",
+    "policy",
+    "strength",
+    "hasher",
+    "hashers",
+    "hash",
+    "hashed",
+    "digest",
+    "algorithm",
+    "alg",
+    "template",
+    "prefix",
+    "suffix",
+    "location",
+    "realm",
+    "scheme",
+    "id",
+    "ids",
+    "count",
+    "enabled",
+    "required",
+    "regex",
+    "pattern",
+    "format",
+    "placeholder",
+    "question",
+    "reset",
+    "confirmation",
+    "validators",
+    "validator",
+    "message",
+    "error",
+    "title",
+    "text",
+    "description",
+    "version",
+    "username",
+    "user",
+    "login",
+    "host",
+    "port",
+    "mode",
+    "provider",
+    "issuer",
+    "service",
+    "class",
+    "module",
+    "kind",
+    "size",
+    "days",
+    "seconds",
+    "secs",
+    "minutes",
+    "hours",
+    "rotation",
+    "store",
+    "manager",
+    "source",
+    "storage",
+    "cache",
+    "flag",
+    "mask",
+    "masked",
+    "visible",
+    "input",
+    "widget",
+    "form",
+    "route",
+    "action",
+    "short",
+    "long",
+    "changed",
+    "check",
+    "verify",
+    "validation",
+    "strategy",
+    "generator",
+    "factory",
+    "limit",
+    "attempts",
+    "retries",
+    "encoding",
+    "charset",
+    "level",
+    "status",
+    "state",
+    "audience",
+    "subject",
+    "table",
+    "column",
+    "label",
+    "hint",
+    "key_id",
+    "keyid",
+    "ref",
+    "reference",
+    "arn",
+    "vault",
+    "policy",
+    "length",
+    "refresh",
+    "request",
+    "response",
+    "callback",
+    "handler",
+    "client",
+    "api",
+    "model",
+    "schema",
+    "input",
+    "output",
+    "option",
+    "options",
+    "config",
+    "settings",
+    "event",
+    "events",
+    "list",
+    "map",
+    "dict",
+    "set",
+    "index",
+    "idx",
+    "len",
+    "size",
+    "bytes",
+    "bits",
+    "expire",
+    "expires_in",
+    "ttl",
+    "age",
+    "interval",
+    "duration",
+    "delay",
+    "window",
+    "at",
+    "date",
+    "time",
+    "timestamp",
+    "owner",
+    "holder",
+    "ui",
+    "view",
+    "page",
+    "screen",
+    "modal",
+    "dialog",
+    "button",
+    "link",
+    "icon",
+    "color",
+    "style",
+    "css",
+    "selector",
+    "element",
+    "property",
+    "prop",
+    "attr",
+    "attribute",
+    "method",
+    "fn",
+    "func",
+    "function",
+    "callback",
+    "cb",
+    "listener",
+    "hook",
+    "test",
+    "spec",
+    "mock",
+    "stub",
+    "fake",
+    "dummy",
+    "example",
+    "sample",
+    "demo",
+    "exists",
+    "present",
+    "set",
+    "provided",
+    "valid",
+    "invalid",
+    "match",
+    "matches",
+    "mismatch",
+    "error",
+    "errors",
+    "msg",
+    "warning",
+    "policy",
+    "rules",
+    "rule",
+    "storage",
+    "saved",
+    "save",
+    "load",
+    "loaded",
+    "fetch",
+    "get",
+    "read",
+    "write",
+    "parse",
+    "parser",
+    "lexer",
+    "tokenizer",
+    "split",
+    "counter",
+    "usage",
+    "used",
+    "pair",
+    "public",
 ];
 
 /// Name words that make hex a digest, not a secret (`commit_token` holding a SHA).
 const DIGEST_WORDS: &[&str] = &[
-    "commit", "sha", "sha1", "sha256", "hash", "digest", "checksum", "etag", "rev", "revision",
-    "build", "version", "integrity", "fingerprint", "git", "head", "ref",
+    "commit",
+    "sha",
+    "sha1",
+    "sha256",
+    "hash",
+    "digest",
+    "checksum",
+    "etag",
+    "rev",
+    "revision",
+    "build",
+    "version",
+    "integrity",
+    "fingerprint",
+    "git",
+    "head",
+    "ref",
 ];
 
 /// Splits a name into lower-case words: `DB_PASSWORD`, `dbPassword`,
@@ -426,28 +664,123 @@ pub enum Shape {
 /// Words that mark a value as a placeholder or a test value when they stand as
 /// a segment of it (`your-api-key`, `test-password`, `dev-secret`).
 const PLACEHOLDER_SEGMENTS: &[&str] = &[
-    "password", "passwd", "secret", "token", "test", "testing", "tests", "dev", "local",
-    "dummy", "fake", "sample", "example", "changeme", "changeit", "change", "placeholder",
-    "xxx", "xxxx", "todo", "tbd", "fixme", "your", "yours", "mock", "demo", "foo", "bar",
-    "baz", "default", "none", "null", "nil", "undefined", "insecure", "unsafe", "fixture",
-    "here", "replace", "redacted", "hidden", "masked", "notasecret", "secretkey", "apikey",
-    "pass", "pwd", "admin", "root", "guest", "user", "username", "qwerty", "letmein",
-    "abc", "abcd", "abcdef", "hunter", "key", "value", "string", "str", "true", "false",
-    "yes", "no", "empty", "blank", "unset", "missing", "required", "optional", "enter",
-    "please", "ignore", "ignored", "invalid", "wrong", "bad", "good", "correct", "same",
-    "env", "var", "prod", "production", "staging", "stage", "development",
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "test",
+    "testing",
+    "tests",
+    "dev",
+    "local",
+    "dummy",
+    "fake",
+    "sample",
+    "example",
+    "changeme",
+    "changeit",
+    "change",
+    "placeholder",
+    "xxx",
+    "xxxx",
+    "todo",
+    "tbd",
+    "fixme",
+    "your",
+    "yours",
+    "mock",
+    "demo",
+    "foo",
+    "bar",
+    "baz",
+    "default",
+    "none",
+    "null",
+    "nil",
+    "undefined",
+    "insecure",
+    "unsafe",
+    "fixture",
+    "here",
+    "replace",
+    "redacted",
+    "hidden",
+    "masked",
+    "notasecret",
+    "secretkey",
+    "apikey",
+    "pass",
+    "pwd",
+    "admin",
+    "root",
+    "guest",
+    "user",
+    "username",
+    "qwerty",
+    "letmein",
+    "abc",
+    "abcd",
+    "abcdef",
+    "hunter",
+    "key",
+    "value",
+    "string",
+    "str",
+    "true",
+    "false",
+    "yes",
+    "no",
+    "empty",
+    "blank",
+    "unset",
+    "missing",
+    "required",
+    "optional",
+    "enter",
+    "please",
+    "ignore",
+    "ignored",
+    "invalid",
+    "wrong",
+    "bad",
+    "good",
+    "correct",
+    "same",
+    "env",
+    "var",
+    "prod",
+    "production",
+    "staging",
+    "stage",
+    "development",
 ];
 
 /// Prefixes of references to a secret kept elsewhere.
 const REFERENCE_PREFIXES: &[&str] = &[
-    "vault:", "arn:", "ref+", "sm://", "op://", "env:", "file:", "secret:", "secrets:",
-    "gcp:", "azure:", "awssm:", "ssm:", "kms:", "projects/", "keyvault:", "http://", "https://",
+    "vault:",
+    "arn:",
+    "ref+",
+    "sm://",
+    "op://",
+    "env:",
+    "file:",
+    "secret:",
+    "secrets:",
+    "gcp:",
+    "azure:",
+    "awssm:",
+    "ssm:",
+    "kms:",
+    "projects/",
+    "keyvault:",
+    "http://",
+    "https://",
 ];
 
 /// Template and interpolation markers, anywhere in a value.
 const TEMPLATE_MARKERS: &[&str] = &[
-    "${", "{{", "}}", "<%", "%>", "#{", "%(", "$(", "{%", "ENC[", "%env(", "[[", "]]",
-    "<<", ">>", "...", "\u{2026}",
+    "${", "{{", "}}", "<%", "%>", "#{", "%(", "$(", "{%", "ENC[", "%env(", "[[", "]]", "<<", ">>",
+    "...", "\u{2026}",
 ];
 
 fn class_of(b: u8) -> u8 {
@@ -602,9 +935,7 @@ fn basic_auth(v: &[u8]) -> bool {
     let Some(colon) = out.iter().position(|&b| b == b':') else {
         return false;
     };
-    colon > 0
-        && colon + 1 < out.len()
-        && out.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
+    colon > 0 && colon + 1 < out.len() && out.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
 }
 
 /// Splits into segments at separators and case/class changes: `coffee_Mug_813`
@@ -659,7 +990,9 @@ pub fn wordy_fraction(v: &[u8]) -> f64 {
         }
         let run = &v[start..i];
         let upper = run.iter().all(u8::is_ascii_uppercase);
-        if pronounceable(run) || (upper && run.len() >= 3 && pronounceable(&run.to_ascii_lowercase())) {
+        if pronounceable(run)
+            || (upper && run.len() >= 3 && pronounceable(&run.to_ascii_lowercase()))
+        {
             wordy += run.len();
         }
     }
@@ -676,9 +1009,13 @@ fn is_email(v: &[u8]) -> bool {
     };
     let tld = &domain[dot + 1..];
     !local.is_empty()
-        && local.iter().all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(b))
+        && local
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(b))
         && dot > 0
-        && domain[..dot].iter().all(|b| b.is_ascii_alphanumeric() || b".-".contains(b))
+        && domain[..dot]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b".-".contains(b))
         && tld.len() >= 2
         && tld.iter().all(u8::is_ascii_alphabetic)
 }
@@ -687,10 +1024,7 @@ fn pronounceable(w: &[u8]) -> bool {
     if w.len() < 3 || !w.iter().all(u8::is_ascii_alphabetic) {
         return false;
     }
-    let vowels = w
-        .iter()
-        .filter(|b| b"aeiouyAEIOUY".contains(b))
-        .count();
+    let vowels = w.iter().filter(|b| b"aeiouyAEIOUY".contains(b)).count();
     let ratio = vowels as f64 / w.len() as f64;
     if !(0.2..=0.7).contains(&ratio) {
         return false;
@@ -732,8 +1066,10 @@ pub fn password_bits(v: &[u8]) -> f64 {
                 i += 1;
             }
             let run = &v[start..i];
-            let mixed = run.iter().any(u8::is_ascii_uppercase) && run.iter().any(u8::is_ascii_lowercase);
-            let capitalised = run[0].is_ascii_uppercase() && run[1..].iter().all(u8::is_ascii_lowercase);
+            let mixed =
+                run.iter().any(u8::is_ascii_uppercase) && run.iter().any(u8::is_ascii_lowercase);
+            let capitalised =
+                run[0].is_ascii_uppercase() && run[1..].iter().all(u8::is_ascii_lowercase);
             if pronounceable(run) && (!mixed || capitalised) {
                 bits += 11.0 + if capitalised { 1.0 } else { 0.0 };
             } else {
@@ -774,7 +1110,10 @@ fn is_placeholder_value(v: &[u8]) -> bool {
     {
         // A long random token may hold a short word by chance; a word that
         // short is a placeholder only where the value is not random.
-        return !random_like(v) || segs.iter().any(|s| s.len() >= 6 && PLACEHOLDER_SEGMENTS.contains(&std::str::from_utf8(s).unwrap_or("")));
+        return !random_like(v)
+            || segs.iter().any(|s| {
+                s.len() >= 6 && PLACEHOLDER_SEGMENTS.contains(&std::str::from_utf8(s).unwrap_or(""))
+            });
     }
     // `x`, `X`, `*`, `#` runs: `xxxx-xxxx`, `****`.
     v.iter()
@@ -830,14 +1169,19 @@ pub fn value_shape(v: &[u8], quoted: bool) -> Shape {
             return Shape::Nothing;
         }
     }
-    if !quoted && v.iter().any(|b| b"()[]{}\"'`".contains(b)) {
+    if !quoted
+        && (v.iter().any(|b| b"()[]{}<>\"'`".contains(b))
+            || memchr::memmem::find(v, b"::").is_some()
+            || memchr::memmem::find(v, b"__").is_some())
+    {
         return Shape::Nothing;
     }
     // Dotted references (`settings.STRIPE_KEY`, `process.env.TOKEN`).
     let identifier = |s: &[u8]| {
         !s.is_empty()
             && (s[0].is_ascii_alphabetic() || s[0] == b'_' || s[0] == b'$')
-            && s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$')
+            && s.iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$')
             && s.iter().filter(|b| b.is_ascii_digit()).count() * 3 < s.len()
             && (s.len() <= 3 && s.iter().all(u8::is_ascii_lowercase) || wordy_fraction(s) >= 0.6)
     };
@@ -886,7 +1230,8 @@ pub fn value_shape(v: &[u8], quoted: bool) -> Shape {
         return Shape::Random;
     }
     // UPPER_SNAKE: the name of an environment variable or a constant.
-    if v.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+    if v.iter()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
         && v.contains(&b'_')
     {
         return Shape::Nothing;
@@ -915,9 +1260,8 @@ fn confidence(name: &[u8], strength: Strength, shape: Shape, len: usize) -> Opti
     let digest_name = name_has(name, DIGEST_WORDS);
     let strong = strength == Strength::Strong;
     let medium = strength == Strength::Medium;
-    let aws_like = len == 40
-        && name_has(name, &["aws", "s3", "secret", "iam"])
-        && (medium || strong);
+    let aws_like =
+        len == 40 && name_has(name, &["aws", "s3", "secret", "iam"]) && (medium || strong);
     let (kind, c) = match shape {
         Shape::Nothing => return None,
         Shape::Jwt if strong => (Kind::Jwt, 90),
@@ -981,7 +1325,10 @@ fn string_end(line: &[u8], at: usize) -> (usize, bool) {
 /// quote, `]`, and a trailing `?`/`!` (TypeScript optionals): its span.
 fn name_before(line: &[u8], end: usize) -> Option<Range<usize>> {
     let mut e = end;
-    while e > 0 && matches!(line[e - 1], b' ' | b'\t' | b'?' | b'!' | b'|' | b'+' | b'&') && end - e < 8 {
+    while e > 0
+        && matches!(line[e - 1], b' ' | b'\t' | b'?' | b'!' | b'|' | b'+' | b'&')
+        && end - e < 8
+    {
         e -= 1;
     }
     let mut closing = 0;
@@ -1001,7 +1348,9 @@ fn name_before(line: &[u8], end: usize) -> Option<Range<usize>> {
     }
     let stop = e.saturating_sub(MAX_NAME);
     let mut s = e;
-    while s > stop && (is_name_byte(line[s - 1]) || line[s - 1] == b':' && s >= 2 && line[s - 2] == b':') {
+    while s > stop
+        && (is_name_byte(line[s - 1]) || line[s - 1] == b':' && s >= 2 && line[s - 2] == b':')
+    {
         s -= 1;
     }
     let name = s..e;
@@ -1047,22 +1396,37 @@ fn values_after(line: &[u8], at: usize, out: &mut Vec<Value>) {
         // An unquoted scalar: to the end of the line for env files and YAML
         // (a comment cut off), or to a separator in code.
         let mut end = i;
-        while end < line.len() && !matches!(line[end], b' ' | b'\t' | b'\r') && end - i < MAX_VALUE {
+        while end < line.len() && !matches!(line[end], b' ' | b'\t' | b'\r') && end - i < MAX_VALUE
+        {
             end += 1;
         }
         let mut e = end;
         while e > i && matches!(line[e - 1], b';' | b',') {
             e -= 1;
         }
+        // `name: Type,` `x = other_name;`: an identifier ended by a separator
+        // is code.
+        let ident = line[i..e]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            && !line[i].is_ascii_digit();
+        if e < end && ident {
+            return;
+        }
         let rest = skip_ws(line, end);
-        let whole_line = rest >= line.len() || line[rest] == b'#' || line[rest..].starts_with(b"//");
+        let whole_line =
+            rest >= line.len() || line[rest] == b'#' || line[rest..].starts_with(b"//");
         // `Bearer <token>` unquoted (HTTP files, YAML).
         let scheme = &line[i..e];
-        if (scheme.eq_ignore_ascii_case(b"bearer") || scheme.eq_ignore_ascii_case(b"basic") || scheme.eq_ignore_ascii_case(b"token"))
+        if (scheme.eq_ignore_ascii_case(b"bearer")
+            || scheme.eq_ignore_ascii_case(b"basic")
+            || scheme.eq_ignore_ascii_case(b"token"))
             && rest < line.len()
         {
             let mut v = rest;
-            while v < line.len() && !matches!(line[v], b' ' | b'\t' | b'\r' | b';' | b',' | b'"' | b'\'') {
+            while v < line.len()
+                && !matches!(line[v], b' ' | b'\t' | b'\r' | b';' | b',' | b'"' | b'\'')
+            {
                 v += 1;
             }
             out.push(Value {
@@ -1071,7 +1435,11 @@ fn values_after(line: &[u8], at: usize, out: &mut Vec<Value>) {
             });
             return;
         }
-        if whole_line || line[i..e].iter().all(|b| b.is_ascii_alphanumeric() || b"-_+/=.~!@%^&*?#$".contains(b)) {
+        if whole_line
+            || line[i..e]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_+/=.~!@%^&*?#$".contains(b))
+        {
             out.push(Value {
                 span: i..e,
                 quoted: false,
@@ -1080,6 +1448,11 @@ fn values_after(line: &[u8], at: usize, out: &mut Vec<Value>) {
         if whole_line {
             return;
         }
+    }
+    // A list (`["Win32_Security"]`, `["headers"]`) holds names, hosts, features;
+    // not a credential assigned to this name.
+    if line[i] == b'[' {
+        return;
     }
     // The expression: its string literals to the end of the statement.
     let limit = line.len().min(i + MAX_RHS);
@@ -1113,7 +1486,13 @@ fn values_after(line: &[u8], at: usize, out: &mut Vec<Value>) {
             }
             b';' | b'#' => return,
             b',' if depth == 0 => return,
-            b'=' if depth == 0 && line.get(j + 1) != Some(&b'=') && j > 0 && !b"=!<>".contains(&line[j - 1]) => return,
+            b'=' if depth == 0
+                && line.get(j + 1) != Some(&b'=')
+                && j > 0
+                && !b"=!<>".contains(&line[j - 1]) =>
+            {
+                return
+            }
             _ => {}
         }
         j += 1;
@@ -1134,7 +1513,11 @@ fn is_scalar_start(b: u8) -> bool {
 /// Finds every assessed value on one line (assignment engine).
 pub fn assignments(line: &[u8], out: &mut Vec<Found>) {
     let mut seen: Vec<Range<usize>> = Vec::new();
-    let mut push = |name: &[u8], label: Option<String>, v: Range<usize>, quoted: bool, out: &mut Vec<Found>| {
+    let mut push = |name: &[u8],
+                    label: Option<String>,
+                    v: Range<usize>,
+                    quoted: bool,
+                    out: &mut Vec<Found>| {
         if v.is_empty() || seen.iter().any(|s| s.start < v.end && v.start < s.end) {
             return;
         }
@@ -1192,18 +1575,24 @@ pub fn assignments(line: &[u8], out: &mut Vec<Found>) {
                     name
                 };
                 // `user, pass := "u", "p"`: names and values paired by position.
-                if !(line[i] == b':' && op_len == 1) && multi_assign(line, name.clone(), i + op_len, &mut push, out) {
+                if !(line[i] == b':' && op_len == 1)
+                    && multi_assign(line, name.clone(), i + op_len, &mut push, out)
+                {
                     i += op_len;
                     continue;
                 }
                 let name_bytes = &line[name.clone()];
                 let strength = name_strength(name_bytes);
-                if strength >= Strength::Medium || (i + op_len < n && rhs_has_jwt(line, i + op_len)) {
+                if strength >= Strength::Medium || (i + op_len < n && rhs_has_jwt(line, i + op_len))
+                {
                     values.clear();
                     values_after(line, i + op_len, &mut values);
                     // An operator inside a value just read (`KEY=abc=def`) starts
                     // no assignment: skipping past it keeps a line linear.
-                    let read_to = values.iter().map(|v| v.span.end).max();
+                    let read_to = values
+                        .iter()
+                        .map(|v| v.span.end + usize::from(v.quoted))
+                        .max();
                     for v in values.drain(..) {
                         push(name_bytes, None, v.span, v.quoted, out);
                     }
@@ -1236,13 +1625,20 @@ pub fn assignments(line: &[u8], out: &mut Vec<Found>) {
 /// Type words between a name and its `=` (`const dbPassword string = …`,
 /// `pub const KEY: &str = …`, `val pw: String = …`): the name is before them.
 fn past_type(line: &[u8], name: Range<usize>) -> Range<usize> {
-    const TYPES: &[&str] = &["string", "str", "static", "char", "byte", "bytes", "text", "const", "final", "readonly"];
+    const TYPES: &[&str] = &[
+        "string", "str", "static", "char", "byte", "bytes", "text", "const", "final", "readonly",
+    ];
     let words = name_words(&line[name.clone()]);
     if words.is_empty() || !words.iter().all(|w| TYPES.contains(&w.as_str())) {
         return name;
     }
     let mut e = name.start;
-    while e > 0 && matches!(line[e - 1], b' ' | b'\t' | b':' | b'&' | b'\'' | b'*' | b'[' | b']') {
+    while e > 0
+        && matches!(
+            line[e - 1],
+            b' ' | b'\t' | b':' | b'&' | b'\'' | b'*' | b'[' | b']'
+        )
+    {
         e -= 1;
     }
     name_before(line, e).unwrap_or(name)
@@ -1273,7 +1669,13 @@ fn named_attribute(line: &[u8], at: usize) -> Option<Range<usize>> {
 
 /// `a, b = "x", "y"` and `a, b := …`: pairs names and literals by position.
 /// Returns whether the left side was a list (then it is handled here).
-fn multi_assign(line: &[u8], last: Range<usize>, rhs: usize, push: &mut Push<'_>, out: &mut Vec<Found>) -> bool {
+fn multi_assign(
+    line: &[u8],
+    last: Range<usize>,
+    rhs: usize,
+    push: &mut Push<'_>,
+    out: &mut Vec<Found>,
+) -> bool {
     let mut names = vec![last.clone()];
     let mut s = last.start;
     while names.len() < 8 {
@@ -1334,7 +1736,8 @@ fn pairs_inside(line: &[u8], inner: Range<usize>, push: &mut Push<'_>, out: &mut
             .map_or(inner.end, |p| k + p);
         if let Some(eq) = memchr::memchr(b'=', &line[k..end]) {
             let name = &line[k..k + eq];
-            if !name.is_empty() && name.len() <= MAX_NAME && name_strength(name) == Strength::Strong {
+            if !name.is_empty() && name.len() <= MAX_NAME && name_strength(name) == Strength::Strong
+            {
                 push(name, None, k + eq + 1..end, true, out);
             }
         }
@@ -1347,11 +1750,24 @@ fn pairs_inside(line: &[u8], inner: Range<usize>, push: &mut Push<'_>, out: &mut
 /// `BasicAWSCredentials(id, "…")`): the callee names them. Reported, not
 /// blocked: nothing says which argument is the password.
 fn positional(line: &[u8], push: &mut Push<'_>, out: &mut Vec<Found>) {
-    const CALLEES: &[&str] = &["connect", "connection", "credential", "credentials", "auth", "login", "authenticate", "session"];
+    const CALLEES: &[&str] = &[
+        "connect",
+        "connection",
+        "credential",
+        "credentials",
+        "auth",
+        "login",
+        "authenticate",
+        "session",
+    ];
     for open in memchr::memchr_iter(b'(', line) {
-        let Some(callee) = name_before(line, open) else { continue };
+        let Some(callee) = name_before(line, open) else {
+            continue;
+        };
         let words = name_words(&line[callee.clone()]);
-        if !words.iter().any(|w| CALLEES.contains(&w.as_str()) || w.ends_with("auth") || w.ends_with("credentials")) {
+        if !words.iter().any(|w| {
+            CALLEES.contains(&w.as_str()) || w.ends_with("auth") || w.ends_with("credentials")
+        }) {
             continue;
         }
         let mut j = open + 1;
@@ -1365,7 +1781,17 @@ fn positional(line: &[u8], push: &mut Push<'_>, out: &mut Vec<Found>) {
                     break;
                 }
                 if depth == 0 && literals >= 1 {
-                    push(b"(positional)", Some(format!("argument {} of {}", literals + 1, printable(&line[callee.clone()]))), j + 1..end - 1, true, out);
+                    push(
+                        b"(positional)",
+                        Some(format!(
+                            "argument {} of {}",
+                            literals + 1,
+                            printable(&line[callee.clone()])
+                        )),
+                        j + 1..end - 1,
+                        true,
+                        out,
+                    );
                 }
                 literals += 1;
                 j = end;
@@ -1434,7 +1860,10 @@ fn operator_at(line: &[u8], i: usize) -> usize {
 fn xml_element(line: &[u8], close: usize) -> Option<(Range<usize>, Range<usize>)> {
     let tag_start = close + 2;
     let mut tag_end = tag_start;
-    while tag_end < line.len() && tag_end - tag_start < MAX_NAME && (line[tag_end].is_ascii_alphanumeric() || b"_-.:".contains(&line[tag_end])) {
+    while tag_end < line.len()
+        && tag_end - tag_start < MAX_NAME
+        && (line[tag_end].is_ascii_alphanumeric() || b"_-.:".contains(&line[tag_end]))
+    {
         tag_end += 1;
     }
     if tag_end == tag_start || line.get(tag_end) != Some(&b'>') {
@@ -1444,11 +1873,13 @@ fn xml_element(line: &[u8], close: usize) -> Option<(Range<usize>, Range<usize>)
     if name_strength(tag) < Strength::Medium {
         return None;
     }
-    let gt = memchr::memrchr(b'>', &line[close.saturating_sub(MAX_VALUE)..close])? + close.saturating_sub(MAX_VALUE);
+    let gt = memchr::memrchr(b'>', &line[close.saturating_sub(MAX_VALUE)..close])?
+        + close.saturating_sub(MAX_VALUE);
     let text = gt + 1..close;
     let open = memchr::memrchr(b'<', &line[..gt])?;
     let open_tag = &line[open + 1..gt];
-    (open_tag.len() >= tag.len() && &open_tag[..tag.len()] == tag).then_some((tag_start..tag_end, text))
+    (open_tag.len() >= tag.len() && &open_tag[..tag.len()] == tag)
+        .then_some((tag_start..tag_end, text))
 }
 
 type Push<'a> = dyn FnMut(&[u8], Option<String>, Range<usize>, bool, &mut Vec<Found>) + 'a;
@@ -1492,10 +1923,12 @@ fn trailing_pair(line: &[u8], push: &mut Push<'_>, out: &mut Vec<Found>) {
         value.end -= 1;
     }
     let name_bytes = &line[name];
-    if !name_bytes.iter().all(|b| is_name_byte(*b)) || name_strength(name_bytes) < Strength::Strong {
+    if !name_bytes.iter().all(|b| is_name_byte(*b)) || name_strength(name_bytes) < Strength::Strong
+    {
         return;
     }
-    let quoted = value.len() >= 2 && is_quote(line[value.start]) && line[value.end - 1] == line[value.start];
+    let quoted =
+        value.len() >= 2 && is_quote(line[value.start]) && line[value.end - 1] == line[value.start];
     if quoted {
         value = value.start + 1..value.end - 1;
     }
@@ -1544,12 +1977,21 @@ fn command_line(line: &[u8], push: &mut Push<'_>, out: &mut Vec<Found>) {
             if let Some(next) = words.get(k + 1) {
                 let (r, q) = unquote(next.clone());
                 if let Some(colon) = memchr::memchr(b':', &line[r.clone()]) {
-                    push(b"curl -u", Some("curl -u".into()), r.start + colon + 1..r.end, q, out);
+                    push(
+                        b"curl -u",
+                        Some("curl -u".into()),
+                        r.start + colon + 1..r.end,
+                        q,
+                        out,
+                    );
                 }
             }
         }
         // mysql -pPASS (a separate word after -p is a database name)
-        if (has(b"mysql") || has(b"mysqldump") || has(b"mysqladmin")) && t.len() > 2 && t.starts_with(b"-p") {
+        if (has(b"mysql") || has(b"mysqldump") || has(b"mysqladmin"))
+            && t.len() > 2
+            && t.starts_with(b"-p")
+        {
             let (r, q) = unquote(w.start + 2..w.end);
             push(b"mysql -p", Some("mysql -p".into()), r, q, out);
         }
@@ -1605,7 +2047,9 @@ pub fn terraform_default(line: &[u8], rest: &[u8], out: &mut Vec<Found>) {
                     let (end, closed) = string_end(l, q);
                     if closed {
                         let v = &l[q + 1..end - 1];
-                        if let Some((kind, c)) = confidence(name, Strength::Strong, value_shape(v, true), v.len()) {
+                        if let Some((kind, c)) =
+                            confidence(name, Strength::Strong, value_shape(v, true), v.len())
+                        {
                             out.push(Found {
                                 span: at + q + 1..at + end - 1,
                                 assessment: Assessment {
@@ -1613,6 +2057,7 @@ pub fn terraform_default(line: &[u8], rest: &[u8], out: &mut Vec<Found>) {
                                     kind,
                                     length: v.len(),
                                     confidence: c,
+                                    quoted: true,
                                 },
                             });
                         }
@@ -1650,6 +2095,7 @@ fn htpasswd(line: &[u8], out: &mut Vec<Found>) {
                 kind: Kind::Hash(alg),
                 length: end,
                 confidence: hash_confidence(Strength::Strong, slow),
+                quoted: true,
             },
         });
     }
@@ -1665,17 +2111,28 @@ fn loose_tokens(line: &[u8], out: &mut Vec<Found>) {
             continue;
         };
         let span = at..at + len;
-        if out.iter().any(|f| f.span.start < span.end && span.start < f.span.end) {
+        if out
+            .iter()
+            .any(|f| f.span.start < span.end && span.start < f.span.end)
+        {
             continue;
         }
-        let bearer = line[..at].to_ascii_lowercase().trim_ascii_end().ends_with(b"bearer");
+        let bearer = line[..at]
+            .to_ascii_lowercase()
+            .trim_ascii_end()
+            .ends_with(b"bearer");
         out.push(Found {
             span,
             assessment: Assessment {
-                name: if bearer { "Bearer".into() } else { String::new() },
+                name: if bearer {
+                    "Bearer".into()
+                } else {
+                    String::new()
+                },
                 kind: Kind::Jwt,
                 length: len,
                 confidence: if bearer { 90 } else { 55 },
+                quoted: true,
             },
         });
     }
@@ -1686,11 +2143,18 @@ fn loose_tokens(line: &[u8], out: &mut Vec<Found>) {
             }
             let start = at + scheme.len();
             let mut end = start;
-            while end < line.len() && end - start < MAX_VALUE && (line[end].is_ascii_alphanumeric() || b"-_.+/=~".contains(&line[end])) {
+            while end < line.len()
+                && end - start < MAX_VALUE
+                && (line[end].is_ascii_alphanumeric() || b"-_.+/=~".contains(&line[end]))
+            {
                 end += 1;
             }
             let span = start..end;
-            if span.is_empty() || out.iter().any(|f| f.span.start < span.end && span.start < f.span.end) {
+            if span.is_empty()
+                || out
+                    .iter()
+                    .any(|f| f.span.start < span.end && span.start < f.span.end)
+            {
                 continue;
             }
             let v = &line[span.clone()];
@@ -1710,13 +2174,20 @@ fn loose_tokens(line: &[u8], out: &mut Vec<Found>) {
                     kind,
                     length: v.len(),
                     confidence: 85,
+                    quoted: true,
                 },
             });
         }
     }
 }
 
-fn assess(name: &[u8], label: Option<String>, line: &[u8], v: Range<usize>, quoted: bool) -> Option<Found> {
+fn assess(
+    name: &[u8],
+    label: Option<String>,
+    line: &[u8],
+    v: Range<usize>,
+    quoted: bool,
+) -> Option<Found> {
     let mut span = v;
     // `"Bearer abc"`: the scheme is not the secret.
     for scheme in [&b"Bearer "[..], b"Basic ", b"bearer ", b"Token ", b"token "] {
@@ -1752,6 +2223,7 @@ fn assess(name: &[u8], label: Option<String>, line: &[u8], v: Range<usize>, quot
             kind,
             length: value.len(),
             confidence: c,
+            quoted,
         },
     })
     .filter(|f| f.assessment.confidence >= WARN)
@@ -1776,7 +2248,10 @@ fn printable(name: &[u8]) -> String {
 pub fn url_passwords(line: &[u8], out: &mut Vec<Found>) {
     for at in memchr::memmem::find_iter(line, b"://") {
         let mut s = at;
-        while s > 0 && at - s < 24 && (line[s - 1].is_ascii_alphanumeric() || b"+.-".contains(&line[s - 1])) {
+        while s > 0
+            && at - s < 24
+            && (line[s - 1].is_ascii_alphanumeric() || b"+.-".contains(&line[s - 1]))
+        {
             s -= 1;
         }
         let scheme = &line[s..at];
@@ -1792,7 +2267,12 @@ pub fn url_passwords(line: &[u8], out: &mut Vec<Found>) {
             if b == b'@' {
                 amp = Some(end);
             }
-            if b == b'/' || b == b'?' || b == b'#' || b.is_ascii_whitespace() || b"\"'<>`{}|\\[]".contains(&b) {
+            if b == b'/'
+                || b == b'?'
+                || b == b'#'
+                || b.is_ascii_whitespace()
+                || b"\"'<>`{}|\\[]".contains(&b)
+            {
                 break;
             }
             if b == b':' && colon.is_none() {
@@ -1810,7 +2290,9 @@ pub fn url_passwords(line: &[u8], out: &mut Vec<Found>) {
         let pw = colon + 1..amp;
         let host_start = amp + 1;
         let mut host_end = host_start;
-        while host_end < line.len() && (line[host_end].is_ascii_alphanumeric() || b".-_".contains(&line[host_end])) {
+        while host_end < line.len()
+            && (line[host_end].is_ascii_alphanumeric() || b".-_".contains(&line[host_end]))
+        {
             host_end += 1;
         }
         let host = &line[host_start..host_end];
@@ -1835,6 +2317,7 @@ pub fn url_passwords(line: &[u8], out: &mut Vec<Found>) {
                 kind,
                 length: pw.len(),
                 confidence: c,
+                quoted: true,
             },
         });
     }
@@ -1897,20 +2380,55 @@ pub fn place_adjustment(path: &[u8]) -> i32 {
     let has = |s: &[u8]| memchr::memmem::find(base, s).is_some();
 
     // Templates of configuration: values there are meant to be replaced.
-    if [&b".example"[..], b".sample", b".template", b".dist", b".tmpl", b".tpl"]
-        .iter()
-        .any(|s| ends(s) || has(&[*s, b"."].concat()))
+    if [
+        &b".example"[..],
+        b".sample",
+        b".template",
+        b".dist",
+        b".tmpl",
+        b".tpl",
+    ]
+    .iter()
+    .any(|s| ends(s) || has(&[*s, b"."].concat()))
         || has(b"example")
         || has(b"sample")
     {
         return -40;
     }
     let lowered = in_dir(&[
-        b"test", b"tests", b"spec", b"specs", b"__tests__", b"testdata", b"test-data", b"fixtures",
-        b"fixture", b"__fixtures__", b"mocks", b"__mocks__", b"testing", b"e2e", b"docs", b"doc",
-        b"documentation", b"examples", b"example", b"samples", b"vendor", b"node_modules",
-        b"third_party", b"third-party", b"thirdparty", b"external", b"dist", b"generated",
-        b"gen", b"benches", b"bench", b"demo", b"demos",
+        b"test",
+        b"tests",
+        b"spec",
+        b"specs",
+        b"__tests__",
+        b"testdata",
+        b"test-data",
+        b"fixtures",
+        b"fixture",
+        b"__fixtures__",
+        b"mocks",
+        b"__mocks__",
+        b"testing",
+        b"e2e",
+        b"docs",
+        b"doc",
+        b"documentation",
+        b"examples",
+        b"example",
+        b"samples",
+        b"vendor",
+        b"node_modules",
+        b"third_party",
+        b"third-party",
+        b"thirdparty",
+        b"external",
+        b"dist",
+        b"generated",
+        b"gen",
+        b"benches",
+        b"bench",
+        b"demo",
+        b"demos",
     ]) || ends(b".md")
         || ends(b".rst")
         || ends(b".adoc")
@@ -1980,8 +2498,16 @@ pub fn place_adjustment(path: &[u8]) -> i32 {
         || ends(b".gitlab-ci.yml")
         || (base == b"config.json" && in_dir(&[b".docker"]))
         || in_dir(&[
-            b"workflows", b".circleci", b"k8s", b"kubernetes", b"helm", b"charts", b"manifests",
-            b".aws", b".docker", b"secrets",
+            b"workflows",
+            b".circleci",
+            b"k8s",
+            b"kubernetes",
+            b"helm",
+            b"charts",
+            b"manifests",
+            b".aws",
+            b".docker",
+            b"secrets",
         ]);
     if credential_file {
         20
@@ -1990,9 +2516,29 @@ pub fn place_adjustment(path: &[u8]) -> i32 {
     }
 }
 
+/// Source code, where an unquoted value is an expression (a type, a variable),
+/// never a literal.
+pub fn is_source_code(path: &[u8]) -> bool {
+    const EXTENSIONS: &[&[u8]] = &[
+        b"rs", b"c", b"h", b"cc", b"cpp", b"cxx", b"hpp", b"hh", b"hxx", b"m", b"mm", b"go",
+        b"java", b"kt", b"kts", b"scala", b"swift", b"cs", b"fs", b"vb", b"py", b"pyi", b"rb",
+        b"php", b"js", b"mjs", b"cjs", b"jsx", b"ts", b"tsx", b"dart", b"lua", b"pl", b"pm", b"r",
+        b"jl", b"ex", b"exs", b"erl", b"hs", b"ml", b"clj", b"groovy", b"gradle", b"zig", b"nim",
+        b"sol", b"vue", b"svelte",
+    ];
+    let base = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+    base.rsplit(|&b| b == b'.')
+        .next()
+        .filter(|ext| ext.len() < base.len())
+        .is_some_and(|ext| EXTENSIONS.contains(&ext.to_ascii_lowercase().as_slice()))
+}
+
 /// Severity of a generic finding at a place: block, warn, or nothing.
-pub fn decide(confidence: i32, path: &[u8]) -> Option<crate::rules::Severity> {
-    let c = confidence + place_adjustment(path);
+pub fn decide(assessment: &Assessment, path: &[u8]) -> Option<crate::rules::Severity> {
+    if !assessment.quoted && is_source_code(path) {
+        return None;
+    }
+    let c = assessment.confidence + place_adjustment(path);
     if c >= BLOCK {
         Some(crate::rules::Severity::Block)
     } else if c >= WARN {

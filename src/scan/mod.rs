@@ -482,7 +482,7 @@ fn place(catalogue: &Catalogue, input: &[u8], raw: Vec<Raw>, out: &mut Vec<Match
             } else if let Some(a) = &m.assessment {
                 // Where nothing is known of the place; the pipeline decides again
                 // per appearance.
-                match generic::decide(a.confidence, b"") {
+                match generic::decide(a, b"") {
                     Some(Severity::Block) if ceiling == Severity::Block => Severity::Block,
                     _ => Severity::Warn,
                 }

@@ -73,8 +73,14 @@ fn values_by_shape_not_by_a_length_floor() {
     let shape = |v: &str| value_shape(v.as_bytes(), true);
     assert!(matches!(shape("h7$Kq2p!x"), Shape::Password(b) if b >= 28.0));
     assert!(matches!(shape("Kestrel2019!"), Shape::Password(b) if b >= 28.0));
-    assert_eq!(shape("kCXHf15cScTglpVU0zp5AywjJxHOJ0m/1Vehn6ss"), Shape::Random);
-    assert_eq!(shape("3f786850e387550fdab836ed7d6dc881de23001b"), Shape::Hex);
+    assert_eq!(
+        shape("kCXHf15cScTglpVU0zp5AywjJxHOJ0m/1Vehn6ss"),
+        Shape::Random
+    );
+    assert_eq!(
+        shape("3f786850e387550fdab836ed7d6dc881de23001b"),
+        Shape::Hex
+    );
     assert_eq!(shape("dragon-river-castle"), Shape::Passphrase);
     assert_eq!(shape("d3b07384-d9a0-4c9b-8f1e-2b8e3c4d5f60"), Shape::Uuid);
     for nothing in [
@@ -119,33 +125,78 @@ fn randomness_against_the_values_own_alphabet() {
 fn extraction_per_shape() {
     for (line, value) in [
         ("DB_PASSWORD=Kestrel2019!", "Kestrel2019!"),
-        ("export API_TOKEN=Zr8qWx2LpT5vNc9KbH3m", "Zr8qWx2LpT5vNc9KbH3m"),
+        (
+            "export API_TOKEN=Zr8qWx2LpT5vNc9KbH3m",
+            "Zr8qWx2LpT5vNc9KbH3m",
+        ),
         ("  password: Tr0ub4dor&3x", "Tr0ub4dor&3x"),
         ("Password=Vq8#mLw2!rT", "Vq8#mLw2!rT"),
         ("spring.mail.password=Qz7!vLm2Rt", "Qz7!vLm2Rt"),
-        ("ENV SECRET_KEY Zr8qWx2LpT5vNc9KbH3mYd7F", "Zr8qWx2LpT5vNc9KbH3mYd7F"),
+        (
+            "ENV SECRET_KEY Zr8qWx2LpT5vNc9KbH3mYd7F",
+            "Zr8qWx2LpT5vNc9KbH3mYd7F",
+        ),
         ("      - DB_PASSWORD=Kestrel2019!", "Kestrel2019!"),
-        ("  \"clientSecret\": \"Zr8qWx2LpT5vNc9KbH3mYd7F\",", "Zr8qWx2LpT5vNc9KbH3mYd7F"),
+        (
+            "  \"clientSecret\": \"Zr8qWx2LpT5vNc9KbH3mYd7F\",",
+            "Zr8qWx2LpT5vNc9KbH3mYd7F",
+        ),
         ("define( 'DB_PASSWORD', 'Vq8#mLw2!rTz' );", "Vq8#mLw2!rTz"),
-        ("config['api_key'] = 'Zr8qWx2LpT5vNc9KbH3mYd7F'", "Zr8qWx2LpT5vNc9KbH3mYd7F"),
-        ("const token = process.env.API_TOKEN || \"Zr8qWx2LpT5vNc9KbH3m\";", "Zr8qWx2LpT5vNc9KbH3m"),
-        ("var pw = Environment.GetEnvironmentVariable(\"DB_PASSWORD\") ?? \"Vq8#mLw2!rTz\";", "Vq8#mLw2!rTz"),
-        ("const secret = isProd ? \"Zr8qWx2LpT5vNc9KbH3m\" : \"local-dev\";", "Zr8qWx2LpT5vNc9KbH3m"),
-        ("DB_PASSWORD = os.getenv(\"DB_PASSWORD\", \"Vq8#mLw2!rTz\")", "Vq8#mLw2!rTz"),
-        ("r = redis.Redis(host=\"cache\", port=6379, password=\"Vq8#mLw2!rTz\")", "Vq8#mLw2!rTz"),
+        (
+            "config['api_key'] = 'Zr8qWx2LpT5vNc9KbH3mYd7F'",
+            "Zr8qWx2LpT5vNc9KbH3mYd7F",
+        ),
+        (
+            "const token = process.env.API_TOKEN || \"Zr8qWx2LpT5vNc9KbH3m\";",
+            "Zr8qWx2LpT5vNc9KbH3m",
+        ),
+        (
+            "var pw = Environment.GetEnvironmentVariable(\"DB_PASSWORD\") ?? \"Vq8#mLw2!rTz\";",
+            "Vq8#mLw2!rTz",
+        ),
+        (
+            "const secret = isProd ? \"Zr8qWx2LpT5vNc9KbH3m\" : \"local-dev\";",
+            "Zr8qWx2LpT5vNc9KbH3m",
+        ),
+        (
+            "DB_PASSWORD = os.getenv(\"DB_PASSWORD\", \"Vq8#mLw2!rTz\")",
+            "Vq8#mLw2!rTz",
+        ),
+        (
+            "r = redis.Redis(host=\"cache\", port=6379, password=\"Vq8#mLw2!rTz\")",
+            "Vq8#mLw2!rTz",
+        ),
         ("const dbPassword string = \"Vq8#mLw2!rTz\"", "Vq8#mLw2!rTz"),
         ("user, pass := \"app\", \"Vq8#mLw2!rTz\"", "Vq8#mLw2!rTz"),
         ("            password \"Vq8#mLw2!rTz\"", "Vq8#mLw2!rTz"),
-        ("machine files.internal login deploy password Vq8#mLw2!rTz", "Vq8#mLw2!rTz"),
+        (
+            "machine files.internal login deploy password Vq8#mLw2!rTz",
+            "Vq8#mLw2!rTz",
+        ),
         ("      <password>Vq8#mLw2!rTz</password>", "Vq8#mLw2!rTz"),
-        ("curl -u \"deploy:Vq8#mLw2!rTz\" https://ci.internal/job", "Vq8#mLw2!rTz"),
+        (
+            "curl -u \"deploy:Vq8#mLw2!rTz\" https://ci.internal/job",
+            "Vq8#mLw2!rTz",
+        ),
         ("mysql -h db -uapp -p'Vq8#mLw2!rTz' orders", "Vq8#mLw2!rTz"),
         ("sshpass -p 'Vq8#mLw2!rTz' ssh deploy@host", "Vq8#mLw2!rTz"),
-        ("wget --user=deploy --password=Vq8#mLw2!rTz https://files.internal/x", "Vq8#mLw2!rTz"),
-        ("    proxy_set_header X-Api-Key Zr8qWx2LpT5vNc9KbH3mYd7F;", "Zr8qWx2LpT5vNc9KbH3mYd7F"),
-        ("GH_TOKEN=3f786850e387550fdab836ed7d6dc881de23001b", "3f786850e387550fdab836ed7d6dc881de23001b"),
+        (
+            "wget --user=deploy --password=Vq8#mLw2!rTz https://files.internal/x",
+            "Vq8#mLw2!rTz",
+        ),
+        (
+            "    proxy_set_header X-Api-Key Zr8qWx2LpT5vNc9KbH3mYd7F;",
+            "Zr8qWx2LpT5vNc9KbH3mYd7F",
+        ),
+        (
+            "GH_TOKEN=3f786850e387550fdab836ed7d6dc881de23001b",
+            "3f786850e387550fdab836ed7d6dc881de23001b",
+        ),
         ("redis://:Vq8mLw2rTz@cache.internal:6379/1", "Vq8mLw2rTz"),
-        ("https://ci-bot:Zr8qWx2LpT5vNc9KbH3m@git.example.com", "Zr8qWx2LpT5vNc9KbH3m"),
+        (
+            "https://ci-bot:Zr8qWx2LpT5vNc9KbH3m@git.example.com",
+            "Zr8qWx2LpT5vNc9KbH3m",
+        ),
     ] {
         assert_eq!(one(line).0, value, "{line}");
     }
@@ -206,12 +257,22 @@ fn the_report_names_the_value_without_showing_it() {
 #[test]
 fn the_place_moves_generic_confidence() {
     use crate::rules::Severity::*;
-    assert_eq!(decide(55, b".env"), Some(Block));
-    assert_eq!(decide(55, b"src/app.py"), Some(Warn));
-    assert_eq!(decide(90, b"tests/test_auth.py"), Some(Warn));
-    assert_eq!(decide(55, b"docs/setup.md"), None);
-    assert_eq!(decide(90, b".env.example"), Some(Warn));
-    assert_eq!(decide(80, b"vendor/lib/client.py"), Some(Warn));
+    let at = |confidence: i32, quoted: bool| Assessment {
+        name: "DB_PASSWORD".into(),
+        kind: Kind::Password,
+        length: 12,
+        confidence,
+        quoted,
+    };
+    assert_eq!(decide(&at(55, false), b".env"), Some(Block));
+    assert_eq!(decide(&at(55, true), b"src/app.py"), Some(Warn));
+    assert_eq!(decide(&at(90, true), b"tests/test_auth.py"), Some(Warn));
+    assert_eq!(decide(&at(55, true), b"docs/setup.md"), None);
+    assert_eq!(decide(&at(90, false), b".env.example"), Some(Warn));
+    assert_eq!(decide(&at(80, true), b"vendor/lib/client.py"), Some(Warn));
+    // Unquoted in source code is an expression: `salt: Vec<u8>,`.
+    assert_eq!(decide(&at(90, false), b"src/crypto.rs"), None);
+    assert_eq!(decide(&at(90, false), b"config/app.yml"), Some(Block));
     assert!(place_adjustment(b".github/workflows/deploy.yml") > 0);
     assert!(place_adjustment(b"k8s/secret.yaml") > 0);
 }
