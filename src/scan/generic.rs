@@ -230,6 +230,7 @@ const KEY_NOT_MODIFIERS: &[&str] = &[
     "translation",
     "object",
     "public",
+    "publishable",
     "pub",
     "host",
     "dedup",
@@ -1152,6 +1153,10 @@ pub fn value_shape(v: &[u8], quoted: bool) -> Shape {
         || v[0] == b'<'
         || v.starts_with(b"@@")
     {
+        return Shape::Nothing;
+    }
+    // Keys a provider publishes by design (Stripe's publishable keys).
+    if v.starts_with(b"pk_live_") || v.starts_with(b"pk_test_") {
         return Shape::Nothing;
     }
     // A sigil before a word: a YAML tag or alias (`!secret`, `*default`), a

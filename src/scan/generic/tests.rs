@@ -59,6 +59,7 @@ fn names_in_every_case_style() {
         ("password_min_length", Not),
         ("cache_key", Not),
         ("public_key", Not),
+        ("STRIPE_PUBLISHABLE_KEY", Not),
         ("tokenType", Not),
         ("client_id", Not),
         ("region", None),
@@ -220,6 +221,7 @@ fn quiet_shapes() {
         "homepage: https://deploy@git.example.com/team/app",
         "mysql -u app -p orders",
         "token_id = \"d3b07384-d9a0-4c9b-8f1e-2b8e3c4d5f60\"",
+        "stripe_key = \"pk_live_51HciZiCwwAi5HCoyc4OUL66tjEkJJfyuNfPqi\"",
     ] {
         none(line);
     }
