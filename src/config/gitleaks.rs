@@ -216,6 +216,7 @@ fn convert_rule(rule: GRule, warnings: &mut Vec<String>) -> Option<RuleSpec> {
         id: rule.id,
         keywords,
         regex,
+        engine: None,
         secret_group: rule.secret_group.unwrap_or(0),
         min_entropy: rule.entropy,
         severity: Severity::Block,

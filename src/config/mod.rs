@@ -283,7 +283,7 @@ impl Config {
                 old.with_spec(spec)
             };
             rule.validate(true)?;
-            rule.regex()?;
+            rule.compile()?;
             config.catalogue.rules.insert(index, rule);
         }
         for spec in file.rules {

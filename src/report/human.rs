@@ -158,11 +158,17 @@ fn list(out: &mut String, findings: &[&Finding], report: &Report, paint: &Paint)
         } else {
             description
         };
+        // A generic credential is named by what it is assigned to and what it
+        // looks like, never by any of its characters.
+        let shown = match &f.assessment {
+            Some(a) => printable_text(&a.describe()),
+            None => f.secret.redacted(),
+        };
         let _ = writeln!(
             out,
             "  {}  {}  {} {}",
             paint.bold(&place),
-            paint.yellow(&f.secret.redacted()),
+            paint.yellow(&shown),
             what,
             paint.dim(&format!("[{}]", rule.id)),
         );

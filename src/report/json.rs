@@ -65,6 +65,26 @@ pub struct JsonFinding<'a> {
     /// Inside an archive at `path`: the member's path (nested archives joined
     /// with `!`), to which `line` and `column` refer; else null.
     pub member: Option<String>,
+    /// For a generic credential (no provider prefix), what the model saw; else
+    /// null. `secret` then shows none of the value's characters.
+    pub generic: Option<JsonGeneric>,
+}
+
+/// What the generic model concluded, for triage without opening the file.
+#[derive(Serialize)]
+pub struct JsonGeneric {
+    /// The name the value is assigned to, as written (`DB_PASSWORD`), or what
+    /// stands for it (`curl -u`, `postgres URL password for app@db.internal`).
+    pub name: String,
+    /// password, passphrase, random, hex, jwt, basic-auth, uuid, password-hash.
+    pub value_kind: &'static str,
+    /// The value's length in characters.
+    pub value_length: usize,
+    /// `DB_PASSWORD = 12-character password`.
+    pub summary: String,
+    /// The model's confidence before the place was weighed (blocks from 75,
+    /// warns from 50, after the place moved it).
+    pub confidence: i32,
 }
 
 #[derive(Serialize)]
@@ -109,6 +129,13 @@ pub fn document<'a>(report: &'a Report) -> Document<'a> {
                 remediation: spec.remediation.trim(),
                 encoding: f.encoding.as_deref(),
                 member: f.member.as_deref().map(printable_path),
+                generic: f.assessment.as_ref().map(|a| JsonGeneric {
+                    name: crate::text::printable_text(&a.name),
+                    value_kind: a.kind_name(),
+                    value_length: a.length,
+                    summary: crate::text::printable_text(&a.describe()),
+                    confidence: a.confidence,
+                }),
             }
         })
         .collect();

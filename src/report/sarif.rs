@@ -50,7 +50,8 @@ pub fn document(report: &Report) -> Value {
                 "message": { "text": format!("{}{} {}{}",
                     f.encoding.as_deref().map(|how| format!("{how} ")).unwrap_or_default()
                         + &f.member.as_deref().map(|m| format!("in archive member {}: ", printable_path(m))).unwrap_or_default(),
-                    spec.description, f.secret.redacted(),
+                    spec.description,
+                    f.assessment.as_ref().map_or_else(|| f.secret.redacted(), |a| a.describe()),
                     if f.public_example { " (a published documentation example)" } else { "" }) },
                 "locations": [{
                     "physicalLocation": physical(&f.path, (f.member.is_none() && !region.is_null()).then_some(region))
@@ -60,6 +61,14 @@ pub fn document(report: &Report) -> Value {
             if let Some(c) = &f.commit {
                 result["properties"] =
                     json!({ "commit": c.id, "commitDate": super::iso8601(c.time) });
+            }
+            if let Some(a) = &f.assessment {
+                result["properties"]["generic"] = json!({
+                    "name": a.name,
+                    "valueKind": a.kind_name(),
+                    "valueLength": a.length,
+                    "confidence": a.confidence
+                });
             }
             result
         })

@@ -57,7 +57,16 @@ pub struct RuleSpec {
     /// only ever runs on a line holding one of them.
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// The pattern a keyword line is confirmed with; group `secret_group` is the
+    /// secret. Empty for a rule with an `engine`.
+    #[serde(default = "no_pattern")]
     pub regex: toml::Spanned<String>,
+    /// Confirms keyword lines with a built-in extractor and scorer instead of a
+    /// regex (see `scan::generic`): the rule's keywords still feed the one
+    /// keyword pass, its examples still run through the checker, and its
+    /// severity is a ceiling on what the model decides per match.
+    #[serde(default)]
+    pub engine: Option<Engine>,
     /// Capture group holding the secret; the rest of the pattern is context.
     #[serde(default = "default_group")]
     pub secret_group: usize,
@@ -107,6 +116,21 @@ pub struct RuleSpec {
     pub examples: Vec<Example>,
     #[serde(default)]
     pub negative_examples: Vec<String>,
+}
+
+fn no_pattern() -> toml::Spanned<String> {
+    toml::Spanned::new(0..0, String::new())
+}
+
+/// The built-in confirm steps a rule may use instead of a regex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// A value assigned to a name, in any syntax (code, config, env files,
+    /// credential files, command lines), weighed by the generic model.
+    Assignment,
+    /// The password of a URL's `user:password@` part, any scheme.
+    Url,
 }
 
 fn default_group() -> usize {
@@ -197,7 +221,17 @@ impl Rule {
 
     /// An error placed at this rule's pattern in the file it came from.
     pub fn fail(&self, message: impl Into<String>) -> Error {
-        let (line, column) = self.origin.line_col(self.spec.regex.span().start);
+        // An engine rule has no pattern: its id's line places the error.
+        let at = if self.spec.regex.get_ref().is_empty() {
+            self.origin
+                .text
+                .find(&format!("\"{}\"", self.spec.id))
+                .or_else(|| self.origin.text.find(&format!("'{}'", self.spec.id)))
+                .unwrap_or(0)
+        } else {
+            self.spec.regex.span().start
+        };
+        let (line, column) = self.origin.line_col(at);
         Error::Rule {
             origin: self.origin.name.clone(),
             builtin: self.origin.name == BUILTIN_NAME,
@@ -224,6 +258,13 @@ impl Rule {
         }
         if require_keywords && spec.keywords.is_empty() {
             return Err(self.fail("needs at least one keyword for the prefilter"));
+        }
+        match (spec.engine, spec.regex.get_ref().is_empty()) {
+            (None, true) => return Err(self.fail("needs a regex (or an engine)")),
+            (Some(_), false) => {
+                return Err(self.fail("a rule with an engine has no regex: drop one of them"))
+            }
+            _ => {}
         }
         if spec.keywords.iter().any(|k| k.len() < 3) {
             return Err(self.fail("keywords must be 3 or more characters long"));
@@ -256,6 +297,15 @@ impl Rule {
             )));
         }
         Ok(self.regex.get_or_init(|| re))
+    }
+
+    /// Compiles what the rule confirms with: its regex, or nothing for a rule
+    /// with an engine (built into keyward).
+    pub fn compile(&self) -> Result<()> {
+        if self.spec.engine.is_none() {
+            self.regex()?;
+        }
+        Ok(())
     }
 
     /// Length of the keyword the secret starts with (`sk_live_`): the part of a
@@ -331,7 +381,7 @@ impl Catalogue {
     /// Adds a rule from a file people edit: its regex is compiled now, so a bad
     /// one is an error at load time rather than at its first keyword hit.
     pub fn add_checked(&mut self, rule: Rule, require_keywords: bool) -> Result<()> {
-        rule.regex()?;
+        rule.compile()?;
         self.add(rule, require_keywords)
     }
 

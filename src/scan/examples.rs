@@ -10,7 +10,7 @@ pub fn check_examples(scanner: &Scanner, require_examples: bool) -> Vec<String> 
     let mut failures = Vec::new();
     for (index, rule) in catalogue.rules.iter().enumerate() {
         let spec = &rule.spec;
-        if let Err(e) = rule.regex() {
+        if let Err(e) = rule.compile() {
             failures.push(e.to_string());
             continue;
         }

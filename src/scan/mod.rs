@@ -12,12 +12,19 @@
 //! multi-line rule that has a keyword in the input, plus n per rule without
 //! keywords: linear in n whatever a configuration says (which bounds the number of
 //! rules), and [`Stats::examined`] counts them so tests can hold the engine to it.
+//! A rule with an engine (the generic model, `generic`) runs its extractor once
+//! over a keyword line instead of a regex: one walk of the line, each candidate
+//! bounded (a name at most 80 bytes, a value 1 KiB, a right-hand side 512 bytes or
+//! the next statement separator, and an operator inside a value just read starts
+//! no candidate), the shapes that need the whole line only on lines under 1 KiB,
+//! and a Terraform variable looks at most 1 KiB ahead: so n per engine rule too.
 //! Matches are then sorted once; fallback shadowing, line numbers, columns and
 //! allow markers are found in one sweep over them, so a million matches on one line
 //! cost a million times a constant, not a million times the line.
 
 mod examples;
 mod filter;
+pub mod generic;
 
 pub use examples::check_examples;
 
@@ -66,6 +73,9 @@ pub struct Match {
     /// An inline marker in a comment next to it allows it: not a finding, but
     /// counted and named in the report.
     pub allowed_by_marker: bool,
+    /// For a rule with an engine (the generic model): what it concluded, whose
+    /// confidence the place then moves (`generic::decide`).
+    pub assessment: Option<generic::Assessment>,
 }
 
 /// A match before it is placed at a line: what `confirm` finds.
@@ -74,6 +84,7 @@ struct Raw {
     offset: usize,
     secret: Secret,
     public_example: bool,
+    assessment: Option<generic::Assessment>,
 }
 
 pub struct Scanner {
@@ -321,6 +332,10 @@ impl Scanner {
         out: &mut Vec<Raw>,
     ) -> Result<()> {
         let rule = self.catalogue.get(rule_index);
+        if let Some(engine) = rule.spec.engine {
+            self.confirm_engine(rule_index, engine, input, span, taken_to, out);
+            return Ok(());
+        }
         let regex = rule.regex()?;
         let start = span.start;
         for caps in regex.captures_iter(&input[span]) {
@@ -348,9 +363,78 @@ impl Scanner {
                 offset,
                 secret: Secret::new(bytes.to_vec(), prefix),
                 public_example,
+                assessment: None,
             });
         }
         Ok(())
+    }
+
+    /// Runs a built-in engine over each line of `input[span]` (one line, but
+    /// for a multi-line rule). Its allow regexes and stopwords still apply; the
+    /// entropy floor and placeholder filter are the model's own business.
+    fn confirm_engine(
+        &self,
+        rule_index: usize,
+        engine: crate::rules::Engine,
+        input: &[u8],
+        span: std::ops::Range<usize>,
+        taken_to: &mut usize,
+        out: &mut Vec<Raw>,
+    ) {
+        let mut found = Vec::new();
+        let mut line_start = span.start;
+        for line in input[span].split(|&b| b == b'\n') {
+            found.clear();
+            // Where found spans count from: this line, or (a Terraform
+            // default) the lines after it.
+            let mut later = Vec::new();
+            match engine {
+                crate::rules::Engine::Assignment => {
+                    generic::assignments(line, &mut found);
+                    let next = (line_start + line.len() + 1).min(input.len());
+                    generic::terraform_default(line, &input[next..], &mut later);
+                    for f in &mut later {
+                        f.span = f.span.start + next - line_start..f.span.end + next - line_start;
+                    }
+                }
+                crate::rules::Engine::Url => generic::url_passwords(line, &mut found),
+            }
+            found.append(&mut later);
+            found.sort_by_key(|f| f.span.start);
+            for f in found.drain(..) {
+                let offset = line_start + f.span.start;
+                let bytes = &input[offset..line_start + f.span.end];
+                if offset < *taken_to || !self.allowed_by_rule(rule_index, bytes) {
+                    continue;
+                }
+                *taken_to = offset + bytes.len();
+                out.push(Raw {
+                    rule: rule_index,
+                    offset,
+                    secret: Secret::opaque(bytes.to_vec()),
+                    public_example: false,
+                    assessment: Some(f.assessment),
+                });
+            }
+            line_start += line.len() + 1;
+        }
+    }
+
+    /// A rule's allow regexes and stopwords.
+    fn allowed_by_rule(&self, rule_index: usize, bytes: &[u8]) -> bool {
+        if self.allow[rule_index].iter().any(|re| re.is_match(bytes)) {
+            return false;
+        }
+        if !self.stopwords[rule_index].is_empty() {
+            let lower = bytes.to_ascii_lowercase();
+            if self.stopwords[rule_index]
+                .iter()
+                .any(|w| memchr::memmem::find(&lower, w).is_some())
+            {
+                return false;
+            }
+        }
+        true
     }
 
     /// The rule's own filters: entropy floor, placeholders, allow regexes, stopwords.
@@ -368,19 +452,7 @@ impl Scanner {
         if spec.shape == Some(crate::rules::Shape::Pem) && !filter::pem_body(bytes) {
             return false;
         }
-        if self.allow[rule_index].iter().any(|re| re.is_match(bytes)) {
-            return false;
-        }
-        if !self.stopwords[rule_index].is_empty() {
-            let lower = bytes.to_ascii_lowercase();
-            if self.stopwords[rule_index]
-                .iter()
-                .any(|w| memchr::memmem::find(&lower, w).is_some())
-            {
-                return false;
-            }
-        }
-        true
+        self.allowed_by_rule(rule_index, bytes)
     }
 }
 
@@ -448,12 +520,20 @@ fn place(catalogue: &Catalogue, input: &[u8], binary: bool, raw: Vec<Raw>, out: 
         } else {
             line
         };
+        let ceiling = catalogue.get(m.rule).spec.severity;
         out.push(Match {
             rule: m.rule,
             severity: if m.public_example {
                 Severity::Warn
+            } else if let Some(a) = &m.assessment {
+                // Where nothing is known of the place; the pipeline decides again
+                // per appearance.
+                match generic::decide(a, b"") {
+                    Some(Severity::Block) if ceiling == Severity::Block => Severity::Block,
+                    _ => Severity::Warn,
+                }
             } else {
-                catalogue.get(m.rule).spec.severity
+                ceiling
             },
             offset: m.offset,
             line,
@@ -462,6 +542,7 @@ fn place(catalogue: &Catalogue, input: &[u8], binary: bool, raw: Vec<Raw>, out: 
             secret: m.secret.clone(),
             public_example: m.public_example,
             allowed_by_marker: allowed,
+            assessment: m.assessment.clone(),
         });
     }
 }

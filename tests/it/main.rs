@@ -3,10 +3,14 @@
 
 mod util;
 
+#[path = "../corpus/mod.rs"]
+mod corpus;
+
 mod config;
 mod detection;
 mod formats;
 mod framework;
+mod generic;
 mod golden;
 mod hardening;
 mod heavy;
