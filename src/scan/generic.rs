@@ -1122,6 +1122,28 @@ fn is_placeholder_value(v: &[u8]) -> bool {
         .all(|&b| b == b'x' || b == b'X' || b == b'0')
 }
 
+/// How many printf conversions (`%s`, `%d`, `%.*s`, `%-10lu`, `%%` aside) a
+/// value holds.
+fn printf_conversions(v: &[u8]) -> usize {
+    let mut count = 0;
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] != b'%' {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < v.len() && b"-+ #0123456789.*hlLqjzt".contains(&v[j]) {
+            j += 1;
+        }
+        if j < v.len() && b"sdiuxXofeEgGcp".contains(&v[j]) && j - i <= 8 {
+            count += 1;
+        }
+        i = j.max(i + 1);
+    }
+    count
+}
+
 /// The shape of a value (module doc). `quoted`: it was a string literal, so
 /// parentheses and spaces may be part of it.
 pub fn value_shape(v: &[u8], quoted: bool) -> Shape {
@@ -1145,6 +1167,11 @@ pub fn value_shape(v: &[u8], quoted: bool) -> Shape {
     // by chance; a template is not random.
     let long_random = n >= 32 && random_like(v);
     if !long_random && TEMPLATE_MARKERS.iter().any(|m| text.contains(m)) {
+        return Shape::Nothing;
+    }
+    // A printf-style format (`"%.*s4%s"`, `"%s:%d"`) is filled in at run time:
+    // the credential, if any, is an argument, not this text.
+    if !long_random && printf_conversions(v) >= 2 {
         return Shape::Nothing;
     }
     let lower = text.to_ascii_lowercase();

@@ -287,3 +287,12 @@ fn work_per_line_is_bounded() {
     assignments(line.as_bytes(), &mut out);
     url_passwords(line.as_bytes(), &mut out);
 }
+
+#[test]
+fn printf_formats_are_templates_not_passwords() {
+    assert_eq!(printf_conversions(b"%.*s4%s"), 2);
+    assert_eq!(printf_conversions(b"%s:%d"), 2);
+    assert_eq!(printf_conversions(b"100%sure"), 1);
+    assert_eq!(value_shape(b"%.*s4%s", true), Shape::Nothing);
+    assert_eq!(value_shape(b"user:%s@%s", true), Shape::Nothing);
+}
