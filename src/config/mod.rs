@@ -308,8 +308,52 @@ impl Config {
                 "limits.unscanned = \"warn\": content keyward cannot check is let through".into(),
             );
         }
+        config.warnings.extend(switched_off(&config));
         Ok(config)
     }
+}
+
+/// Settings that switch keyward off, wholly or for everything: legal, since a team
+/// may mean it, but said on every run so nobody is covered without knowing it.
+fn switched_off(config: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    let name = config
+        .path
+        .as_deref()
+        .map_or_else(|| FILE_NAME.to_string(), |p| p.display().to_string());
+    if config.catalogue.rules.is_empty() {
+        out.push(format!(
+            "{name}: no rules are left (use_default_rules = false, and none of its own): nothing is checked"
+        ));
+    }
+    // Paths of every kind a repository holds: an allowlist that takes them all
+    // leaves nothing to scan.
+    let samples: [&[u8]; 5] = [
+        b"a",
+        b"src/main.rs",
+        b".env",
+        b"deploy/k8s/secret.yaml",
+        b".github/workflows/ci.yml",
+    ];
+    if samples.iter().all(|p| config.allowlist.path_allowed(p)) {
+        out.push(format!(
+            "{name}: allowlist.paths takes every path: no file is scanned"
+        ));
+    }
+    // Secrets of every shape: an allowlist (regex or stopword) that takes them
+    // all lets every key through.
+    let secrets: [&[u8]; 4] = [
+        b"Zq8xW2pL9mK4vR7tYb3n",
+        b"hunter2",
+        b"0f1e2d3c4b5a69788796a5b4",
+        b"Ab-Cd_Ef.Gh/Ij+Kl=",
+    ];
+    if secrets.iter().all(|s| config.allowlist.secret_allowed(s)) {
+        out.push(format!(
+            "{name}: allowlist.secrets or allowlist.stopwords take every secret: no key blocks"
+        ));
+    }
+    out
 }
 
 fn check_bounds(catalogue: &Catalogue, origin: &Arc<Origin>) -> Result<()> {

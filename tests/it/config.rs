@@ -414,3 +414,18 @@ fn rules_check_and_list() {
         .code_is(1)
         .contains("FAIL bad-examples");
 }
+
+/// A configuration that switches keyward off is allowed, and said on every run.
+#[test]
+fn a_configuration_that_switches_keyward_off_is_loud() {
+    let repo = Repo::without_hook();
+    staged_with(&repo, "a.txt", "x\n");
+    for (config, says) in [
+        ("use_default_rules = false\n", "nothing is checked"),
+        ("[allowlist]\npaths = [\"**\"]\n", "no file is scanned"),
+        ("[allowlist]\nsecrets = ['.*']\n", "no key blocks"),
+    ] {
+        repo.write(".keyward.toml", config);
+        repo.keyward(&["scan"]).contains(says);
+    }
+}
