@@ -33,7 +33,23 @@ pub struct Baseline {
 struct IgnoreEntry {
     commit: Option<String>,
     path: String,
+    rule: String,
     line: usize,
+}
+
+/// Whether a `.gitleaksignore` entry's rule id names this finding's rule:
+/// keyward's own id, or a gitleaks id of the same provider (gitleaks and keyward
+/// both name rules `<provider>-<kind>`: `stripe-access-token` covers keyward's
+/// Stripe rules, `generic-api-key` its generic ones). So an entry made for one
+/// secret cannot hide a different kind of secret later put on the same line.
+fn same_rule(entry: &str, rule_id: &str) -> bool {
+    let provider = |id: &str| {
+        id.split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+    };
+    entry == rule_id || provider(entry) == provider(rule_id)
 }
 
 /// The file `keyward baseline` writes.
@@ -133,6 +149,7 @@ impl Baseline {
         self.ignores.iter().any(|e| {
             e.line == line
                 && e.path == path
+                && same_rule(&e.rule, &f.rule_id)
                 && match (&e.commit, &f.commit) {
                     (Some(a), Some(b)) => b.id.starts_with(a.as_str()),
                     (Some(_), None) => false,
@@ -203,7 +220,7 @@ fn read(path: &Path) -> Result<String> {
 fn parse_ignore(line: &str) -> Option<IgnoreEntry> {
     let (rest, line_no) = line.rsplit_once(':')?;
     let line_no: usize = line_no.parse().ok()?;
-    let (rest, _rule) = rest.rsplit_once(':')?;
+    let (rest, rule) = rest.rsplit_once(':')?;
     let (commit, path) = match rest.split_once(':') {
         Some((c, p)) if c.len() >= 7 && c.bytes().all(|b| b.is_ascii_hexdigit()) => {
             (Some(c.to_string()), p)
@@ -213,6 +230,7 @@ fn parse_ignore(line: &str) -> Option<IgnoreEntry> {
     Some(IgnoreEntry {
         commit,
         path: path.to_string(),
+        rule: rule.to_string(),
         line: line_no,
     })
 }
@@ -238,5 +256,16 @@ mod tests {
             (None, "config/app.yml", 3)
         );
         assert!(parse_ignore("nonsense").is_none());
+    }
+
+    #[test]
+    fn gitleaks_rule_ids_cover_only_their_provider() {
+        use super::same_rule;
+        assert!(same_rule("stripe-access-token", "stripe-live-secret-key"));
+        assert!(same_rule("generic-api-key", "generic-secret-assignment"));
+        assert!(same_rule("aws-access-token", "aws-access-key-id"));
+        assert!(same_rule("private-key", "private-key-rsa"));
+        assert!(!same_rule("generic-api-key", "stripe-live-secret-key"));
+        assert!(!same_rule("slack-bot-token", "github-pat"));
     }
 }

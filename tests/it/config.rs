@@ -320,6 +320,16 @@ fn gitleaksignore_entries_are_honoured() {
     repo.keyward(&["scan"]).code_is(0);
     repo.write(".gitleaksignore", "conf/app.yml:stripe-access-token:7\n");
     repo.keyward(&["scan"]).code_is(1);
+    // An entry names one kind of secret: a GitHub token later put on the same
+    // line is not covered by the Stripe entry.
+    let gh = key("ghp_", 36);
+    repo.write("conf/app.yml", format!("a: 1\nkey: {secret} {gh}\n"));
+    repo.write(".gitleaksignore", "conf/app.yml:stripe-access-token:2\n");
+    repo.keyward(&["scan"])
+        .code_is(1)
+        .contains("GitHub")
+        .lacks("Stripe live secret key")
+        .no_leak(&gh);
 }
 
 #[test]
