@@ -382,19 +382,20 @@ fn write_baseline(
 fn rules(common: &Common, action: &RulesAction) -> Result<Outcome> {
     let config = Config::load(work_root().as_deref(), common.config.as_deref())?;
     for w in &config.warnings {
-        eprintln!("keyward: warning: {w}");
+        eprintln!("keyward: warning: {}", text::printable_text(w));
     }
     let scanner = scan::Scanner::new(config.catalogue)?;
     let mut out = std::io::stdout().lock();
     match action {
         RulesAction::List => {
             for rule in &scanner.catalogue().rules {
+                // A committed config writes these: untrusted text.
                 let _ = writeln!(
                     out,
                     "{:<40} {:<6} {}",
-                    rule.spec.id,
+                    text::printable_text(&rule.spec.id),
                     rule.spec.severity.as_str(),
-                    rule.spec.description
+                    text::printable_text(&rule.spec.description)
                 );
             }
             Ok(Outcome::Clean)
@@ -402,13 +403,14 @@ fn rules(common: &Common, action: &RulesAction) -> Result<Outcome> {
         RulesAction::Check => {
             let failures = scan::check_examples(&scanner, false);
             for f in &failures {
-                let _ = writeln!(out, "FAIL {f}");
+                let _ = writeln!(out, "FAIL {}", text::printable_text(f));
             }
             let _ = writeln!(
                 out,
-                "{} rules checked, {} failures",
+                "{} rules checked, {} failure{}",
                 scanner.catalogue().rules.len(),
-                failures.len()
+                failures.len(),
+                if failures.len() == 1 { "" } else { "s" }
             );
             Ok(if failures.is_empty() {
                 Outcome::Clean

@@ -20,7 +20,11 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Ok(Err(err)) => {
-            eprintln!("keyward: error: {err}");
+            // Errors quote config files, baselines and paths: untrusted text.
+            eprintln!(
+                "keyward: error: {}",
+                keyward::text::printable_text(&err.to_string())
+            );
             if let Some(hint) = err.hint() {
                 eprintln!("keyward: {hint}");
             }

@@ -23,8 +23,19 @@ pub fn printable_text(text: &str) -> String {
     printable_path(text.as_bytes())
 }
 
+/// Characters that reorder, hide or break the text around them without being
+/// control characters: bidi marks and overrides (U+061C, U+200E/F, U+202A–E,
+/// U+2066–9), zero-width characters (U+200B–D, U+2060, U+FEFF) and the line and
+/// paragraph separators (U+2028/9), which terminals and editors honour.
 fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
 }
 
 /// A path as one shell word, for the commands the report suggests.
@@ -47,6 +58,16 @@ mod tests {
     fn escapes_terminal_controls() {
         assert_eq!(printable_path(b"a\x1b[31mb\nc"), "a\\u{1b}[31mb\\nc");
         assert_eq!(printable_path("x\u{202E}y".as_bytes()), "x\\u{202e}y");
+    }
+
+    #[test]
+    fn escapes_invisible_and_reordering_characters() {
+        for c in [
+            '\u{061C}', '\u{200B}', '\u{2028}', '\u{2029}', '\u{2060}', '\u{FEFF}',
+        ] {
+            let shown = printable_path(format!("a{c}b").as_bytes());
+            assert!(!shown.contains(c), "{:?} printed raw", c);
+        }
     }
 
     #[test]

@@ -439,3 +439,20 @@ fn a_configuration_that_switches_keyward_off_is_loud() {
         repo.keyward(&["scan"]).contains(says);
     }
 }
+
+/// Text from a committed config reaches the terminal escaped: in `rules list`
+/// and in errors that quote it.
+#[test]
+fn config_text_is_escaped_wherever_it_is_printed() {
+    let repo = Repo::without_hook();
+    repo.write(
+        ".keyward.toml",
+        "[[rules]]\nid = \"x-token\"\ndescription = \"evil \\u001b[2J text\"\nkeywords = [\"xtok_\"]\nregex = '(xtok_[a-z]{8})'\nexamples = []\nnegative_examples = []\n",
+    );
+    let list = repo.keyward(&["rules", "list"]).ok();
+    assert!(!list.all().contains('\u{1b}'), "raw escape in rules list");
+    list.contains("evil \\u{1b}[2J text");
+    repo.write(".keyward.toml", "[[rules]]\nid = \"bad\u{1b}[2Jid\"\n");
+    let err = repo.keyward(&["scan"]).code_is(2);
+    assert!(!err.all().contains('\u{1b}'), "raw escape in an error");
+}
