@@ -57,6 +57,9 @@ done
 git rev-parse --git-dir >/dev/null 2>&1 ||
     die "run this inside the git repository to protect (cd into it first)"
 hooks_dir=$(git rev-parse --git-path hooks)
+if [ "$(git rev-parse --show-object-format 2>/dev/null)" = sha256 ]; then
+    echo "install.sh: warning: this repository uses SHA-256 object names, which keyward cannot read yet: its hooks will block every commit and push (exit 2) with a line saying so" >&2
+fi
 
 is_ours() {
     [ -f "$1" ] && grep -q '^# keyward-hook' "$1"

@@ -40,6 +40,10 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// A repository keyward cannot read: it blocks rather than pass unchecked.
+    #[error("{0}")]
+    Unsupported(String),
+
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -66,6 +70,9 @@ impl Error {
                 "the commit is blocked until the configuration is fixed; `keyward rules check` checks it",
             ),
             Error::Usage(_) => Some("see `keyward --help`"),
+            Error::Unsupported(_) => Some(
+                "this is blocked; until keyward reads it, skip the hook once with --no-verify and check the change by hand",
+            ),
             Error::Io { .. } => None,
         }
     }

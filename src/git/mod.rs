@@ -134,8 +134,17 @@ impl Repo {
         // checking every object's SHA-1 on the way in was a third of the cost of
         // reading a staged change.
         git2::opts::strict_hash_verification(false);
-        let repo = Repository::open_from_env()
-            .map_err(|e| Error::NotARepository(e.message().to_string()))?;
+        let repo = Repository::open_from_env().map_err(|e| {
+            if e.message().contains("sha256") {
+                Error::Unsupported(
+                    "this repository names objects with SHA-256, which keyward cannot read yet \
+                     (its libgit2 reads SHA-1 repositories only), so nothing was checked"
+                        .into(),
+                )
+            } else {
+                Error::NotARepository(e.message().to_string())
+            }
+        })?;
         let index_path = match std::env::var_os("GIT_INDEX_FILE") {
             Some(p) if !p.is_empty() => absolute(Path::new(&p)),
             _ => repo.path().join("index"),

@@ -300,3 +300,23 @@ fn a_hostile_config_cannot_exhaust_memory_or_escape_the_terminal() {
         run.stderr()
     );
 }
+
+/// A SHA-256 repository cannot be read yet: every hook blocks with a line that
+/// says why, and install.sh warns before installing.
+#[test]
+fn a_sha256_repository_fails_closed_and_says_why() {
+    let repo = Repo::without_hook();
+    let dir = repo.scratch("sha256");
+    repo.git_in(&dir, &["init", "-q", "--object-format=sha256"])
+        .ok();
+    std::fs::write(dir.join("a.txt"), format!("{}\n", key("sk_live_", 40))).unwrap();
+    repo.git_in(&dir, &["add", "a.txt"]).ok();
+    repo.run_in(&dir, crate::util::KEYWARD, &[], &[])
+        .code_is(2)
+        .contains("SHA-256")
+        .lacks("set GIT_DIR");
+    let script = format!("{}/install.sh", crate::util::SRC_DIR);
+    repo.run_in(&dir, "sh", &[&script, "--bin", crate::util::KEYWARD], &[])
+        .ok()
+        .contains("SHA-256");
+}
