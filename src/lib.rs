@@ -105,7 +105,25 @@ fn staged(common: &Common) -> Result<Outcome> {
     if staged.changes.is_empty() {
         return emit(common, mode, None);
     }
-    let pipeline = pipeline(common, Some(repo.root()), true)?;
+    let mut pipeline = pipeline(common, Some(repo.root()), true)?;
+    // What decides what keyward lets through, changed in the very commit it
+    // checks: said, so the change is reviewed as one.
+    for change in &staged.changes {
+        let path = change.path.as_slice();
+        if [
+            config::FILE_NAME,
+            baseline::FILE_NAME,
+            baseline::GITLEAKS_IGNORE,
+        ]
+        .iter()
+        .any(|name| path == name.as_bytes())
+        {
+            pipeline.warnings.push(format!(
+                "this commit changes {}, which decides what keyward lets through: review that change like code",
+                text::printable_path(path)
+            ));
+        }
+    }
     let blobs = source::staged::blobs(&staged);
     let results = pipeline.run(&blobs, Some(&repo.location()), None)?;
     emit(common, mode, Some((&results, &pipeline)))

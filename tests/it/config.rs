@@ -456,3 +456,17 @@ fn config_text_is_escaped_wherever_it_is_printed() {
     let err = repo.keyward(&["scan"]).code_is(2);
     assert!(!err.all().contains('\u{1b}'), "raw escape in an error");
 }
+
+/// A commit that changes what keyward lets through says so.
+#[test]
+fn a_commit_changing_the_config_or_baseline_is_named() {
+    let repo = Repo::without_hook();
+    staged_with(
+        &repo,
+        ".keyward.toml",
+        "[allowlist]\npaths = [\"vendor/**\"]\n",
+    );
+    repo.keyward(&[])
+        .ok()
+        .contains("this commit changes .keyward.toml");
+}
