@@ -97,8 +97,19 @@ fn pipeline(common: &Common, root: Option<&Path>, use_baseline: bool) -> Result<
 fn staged(common: &Common) -> Result<Outcome> {
     let repo = git::Repo::open_from_env()?;
     let staged = repo.staged()?;
+    let temporary = std::env::var_os("GIT_INDEX_FILE")
+        .and_then(|p| Path::new(&p).file_name().map(|n| n != "index"))
+        .unwrap_or(false);
     let mode = Mode::Staged {
         head_unborn: staged.head_unborn,
+        how: if repo.merge_in_progress() {
+            report::StagedBy::Merge
+        } else if temporary {
+            report::StagedBy::TemporaryIndex
+        } else {
+            report::StagedBy::Index
+        },
+        framework: std::env::var_os("PRE_COMMIT").is_some(),
     };
     // A commit that changes nothing scannable costs no config read, no rule and
     // no automaton.

@@ -193,6 +193,11 @@ impl Repo {
         self.repo.workdir().unwrap_or_else(|| self.repo.path())
     }
 
+    /// A merge is being concluded (`git commit` after resolving conflicts).
+    pub fn merge_in_progress(&self) -> bool {
+        self.repo.path().join("MERGE_HEAD").exists()
+    }
+
     pub fn is_bare(&self) -> bool {
         self.repo.is_bare()
     }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::idiom::load_from_env;
-use super::{Color, Mode, Report};
+use super::{Color, Mode, Report, StagedBy};
 use crate::finding::{Finding, Location};
 use crate::text::{printable_path, printable_text, shell_word};
 
@@ -252,20 +252,33 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
             }
         }
     }
-    let unstage = match report.mode {
-        Mode::Staged { head_unborn: true } => format!("git rm --cached {}", words.join(" ")),
-        _ => format!("git restore --staged {}", words.join(" ")),
-    };
+    let plural = findings.len() > 1;
     let fill = |template: &str| {
         template
             .replace("{paths}", &words.join(" "))
-            .replace("{unstage}", &unstage)
+            .replace(
+                "{The key is}",
+                if plural {
+                    "These keys are"
+                } else {
+                    "The key is"
+                },
+            )
+            .replace("{the key}", if plural { "the keys" } else { "the key" })
+            .replace(
+                "{the file}",
+                if words.len() > 1 {
+                    "the files"
+                } else {
+                    "the file"
+                },
+            )
             .replace("{commits}", &commits.join(", "))
             .replace("{oldest}", commits.last().copied().unwrap_or("<commit>"))
     };
     let _ = writeln!(out, "\n{}", paint.bold("What to do now"));
     if let Some(state) = w.state {
-        let _ = writeln!(out, "{state}");
+        let _ = writeln!(out, "{}", fill(state));
     }
     if !remotes.is_empty() {
         let _ = writeln!(
@@ -334,7 +347,10 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
     let generic = findings
         .iter()
         .any(|f| report.catalogue.get(f.rule).spec.fallback);
-    let _ = writeln!(
+    if report.mode == Mode::CommitMsg {
+        // A message has no comment to put a marker in: take the key out.
+    } else {
+        let _ = writeln!(
         out,
         "\n  Not a secret (a test fixture, a fake)? Add `# keyward:allow` in a comment after it\n  on its line (it covers that key only).{}",
         if generic {
@@ -343,6 +359,7 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
             ""
         }
     );
+    }
     if let Some(skip) = w.skip {
         let _ = writeln!(out, "{skip}");
     }
@@ -367,13 +384,26 @@ const ROLL_IF_IT_LEFT: &str = "  3. If the key has ever left this machine (pushe
 
 fn wording(mode: Mode) -> Wording {
     match mode {
-        Mode::Staged { .. } => Wording {
+        Mode::Staged {
+            how, framework, ..
+        } => Wording {
             verdict: "keyward: commit blocked:",
             place: "in the staged changes",
-            state: Some("  The key is staged but not committed yet: git has not recorded it, so it can still\n  be taken out cleanly."),
-            first_step: "  1. Unstage it and delete the key from the file, then stage the file again:\n       {unstage}",
+            state: Some(match how {
+                StagedBy::Merge => "  {The key is} in what the merge brings in: already in commits on the branch being\n  merged, so taking {the key} out here does not take {the key} out of those.",
+                _ => "  {The key is} staged but not committed yet: git has not recorded {the key}, which can\n  still be taken out cleanly.",
+            }),
+            first_step: match how {
+                StagedBy::Index => "  1. Delete {the key} from {the file} and stage the fix (git add -p stages just that\n     change, and leaves your other edits as they are):  git add -p {paths}",
+                StagedBy::TemporaryIndex => "  1. Delete {the key} from {the file} and run the same git commit again: commit -a and\n     commit <path> take the files as they are in your working tree:  {paths}",
+                StagedBy::Merge => "  1. Delete {the key} from the merge result, git add {paths}, and conclude the merge;\n     then rewrite the other branch's commits if no remote has them yet.",
+            },
             roll: ROLL_IF_IT_LEFT,
-            skip: Some("  To skip every hook for one commit: git commit --no-verify. The key then enters\n  history, and once pushed it must be rolled."),
+            skip: Some(if framework {
+                "  To skip keyward alone for one commit: SKIP=keyward git commit …  The key then\n  enters history, and once pushed it must be rolled."
+            } else {
+                "  To skip every hook for one commit: git commit --no-verify. The key then enters\n  history, and once pushed it must be rolled."
+            }),
         },
         Mode::CommitMsg => Wording {
             verdict: "keyward: commit blocked:",

@@ -35,7 +35,13 @@ use crate::rules::Catalogue;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// A pre-commit check: nothing has been committed yet.
-    Staged { head_unborn: bool },
+    Staged {
+        head_unborn: bool,
+        how: StagedBy,
+        /// Run by the pre-commit framework, whose SKIP variable is the narrow
+        /// way past one hook.
+        framework: bool,
+    },
     /// Files on disk.
     Files,
     /// Commits already made.
@@ -59,6 +65,18 @@ impl Mode {
             Mode::Merge => "merge",
         }
     }
+}
+
+/// How the changes being committed were staged: the advice differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StagedBy {
+    /// `git add`, then `git commit`: the index.
+    Index,
+    /// `git commit -a` or `git commit <paths>`: a temporary index git builds
+    /// from the working tree, which `git restore --staged` does not touch.
+    TemporaryIndex,
+    /// Concluding a merge: the keys came in from the other branch's commits.
+    Merge,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -40,7 +40,7 @@ fn key_in_a_new_file_blocks_the_commit() {
     let run = blocked(&repo, head, repo.commit(&[]), &secret, "app/settings.py");
     run.contains("3:19")
         .contains("stripe-live-secret-key")
-        .contains("git restore --staged app/settings.py")
+        .contains("git add -p app/settings.py")
         .contains("os.environ[\"STRIPE_SECRET_KEY\"]")
         .contains("Roll key")
         .contains("--no-verify");
@@ -81,7 +81,7 @@ fn first_commit_of_a_repository_is_checked() {
     repo.git(&["add", "."]).ok();
     blocked(&repo, None, repo.commit(&[]), &secret, "config.yml:2:8")
         // No HEAD to restore from: the advice must be a command that works.
-        .contains("git rm --cached config.yml");
+        .contains("git add -p config.yml");
 }
 
 #[test]
@@ -475,7 +475,7 @@ fn path_with_spaces_and_quotes() {
         &secret,
         "docs/it's here.md:2:1",
     )
-    .contains(r"git restore --staged 'docs/it'\''s here.md'");
+    .contains(r"git add -p 'docs/it'\''s here.md'");
 }
 
 #[test]
@@ -508,7 +508,7 @@ fn several_keys_and_rules_in_one_report() {
         .contains("stripe-live-secret-key")
         .contains("stripe-live-restricted-key")
         .contains("stripe-webhook-secret")
-        .contains("git rm --cached one.ts two.env");
+        .contains("git add -p one.ts two.env");
 }
 
 #[test]
@@ -683,4 +683,26 @@ fn one_secret_is_one_finding_under_its_specific_rule() {
         .contains("stripe-live-secret-key")
         .lacks("generic-secret-assignment")
         .no_leak(&secret);
+}
+
+/// The advice fits how the commit was staged: `commit -a` and `commit <path>`
+/// build a temporary index from the working tree, where unstaging does nothing;
+/// several keys are spoken of in the plural.
+#[test]
+fn the_advice_fits_how_the_commit_was_staged() {
+    let repo = Repo::new();
+    repo.write("a.py", "x = 1\n");
+    repo.commit_unchecked("init");
+    let (one, two) = (key("sk_live_", 40), key("rk_live_", 40));
+    repo.write("a.py", format!("x = 1\nA = '{one}'\nB = '{two}'\n"));
+    repo.commit(&["-a"])
+        .code_is(1)
+        .contains("run the same git commit again")
+        .contains("These keys are staged")
+        .lacks("git restore --staged")
+        .no_leak(&one)
+        .no_leak(&two);
+    repo.commit(&["a.py"])
+        .code_is(1)
+        .contains("run the same git commit again");
 }
