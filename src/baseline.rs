@@ -77,13 +77,33 @@ impl Baseline {
     /// Reads `explicit` (which must exist), or the repository root's baseline and
     /// `.gitleaksignore` when present.
     pub fn load(root: Option<&Path>, explicit: Option<&Path>) -> Result<Baseline> {
+        Baseline::load_from(root, explicit, &crate::config::read_if_file)
+    }
+
+    /// As `load`, with the root's files read through `read` (the index, for a
+    /// commit).
+    pub fn load_from(
+        root: Option<&Path>,
+        explicit: Option<&Path>,
+        read: &dyn Fn(&Path) -> Result<Option<String>>,
+    ) -> Result<Baseline> {
         let mut baseline = Baseline::default();
-        let path = match explicit {
-            Some(p) => Some(p.to_path_buf()),
-            None => root.map(|r| r.join(FILE_NAME)).filter(|p| p.is_file()),
+        let found = match explicit {
+            Some(p) => Some((
+                p.to_path_buf(),
+                crate::config::read_if_file(p)?.ok_or_else(|| {
+                    Error::Usage(format!(
+                        "no baseline at {}",
+                        printable_path(p.as_os_str().as_encoded_bytes())
+                    ))
+                })?,
+            )),
+            None => match root.map(|r| r.join(FILE_NAME)) {
+                Some(p) => read(&p)?.map(|text| (p, text)),
+                None => None,
+            },
         };
-        if let Some(path) = path {
-            let text = read(&path)?;
+        if let Some((path, text)) = found {
             let file: BaselineFile = serde_json::from_str(&text).map_err(|e| Error::Config {
                 path: path.clone(),
                 line: e.line(),
@@ -103,11 +123,11 @@ impl Baseline {
                 }
             }
         }
-        if let Some(path) = root
-            .map(|r| r.join(GITLEAKS_IGNORE))
-            .filter(|p| p.is_file())
-        {
-            let text = read(&path)?;
+        let ignore = match root.map(|r| r.join(GITLEAKS_IGNORE)) {
+            Some(p) => read(&p)?,
+            None => None,
+        };
+        if let Some(text) = ignore {
             for line in text.lines().map(str::trim) {
                 if line.is_empty() || line.starts_with('#') {
                     continue;
@@ -207,13 +227,6 @@ fn fresh_salt() -> Result<Vec<u8>> {
             source,
         })?;
     Ok(salt)
-}
-
-fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 /// `[commit:]path:rule:line`, split from the right since paths may hold colons.

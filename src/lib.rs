@@ -85,13 +85,63 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
 }
 
 fn pipeline(common: &Common, root: Option<&Path>, use_baseline: bool) -> Result<Pipeline> {
-    let config = Config::load(root, common.config.as_deref())?;
+    pipeline_from(common, root, use_baseline, &config::read_if_file)
+}
+
+/// The pipeline, with the root's `.keyward.toml`, baseline and `.gitleaksignore`
+/// read through `read`.
+fn pipeline_from(
+    common: &Common,
+    root: Option<&Path>,
+    use_baseline: bool,
+    read: &dyn Fn(&Path) -> Result<Option<String>>,
+) -> Result<Pipeline> {
+    let config = Config::load_from(root, common.config.as_deref(), read)?;
     let baseline = if use_baseline {
-        Baseline::load(root, common.baseline.as_deref())?
+        Baseline::load_from(root, common.baseline.as_deref(), read)?
     } else {
         Baseline::default()
     };
     Pipeline::new(config, baseline)
+}
+
+/// Reads the root's settings files as the commit will hold them: the staged
+/// version, or HEAD's where the commit leaves the file alone. A file only in the
+/// working tree (untracked, or its change not staged) does not decide what this
+/// commit lets through; an untracked one is named.
+fn staged_reader<'a>(
+    repo: &'a git::Repo,
+    staged: &'a git::Staged,
+    ignored: &'a std::cell::RefCell<Vec<String>>,
+) -> impl Fn(&Path) -> Result<Option<String>> + 'a {
+    move |path: &Path| {
+        use std::os::unix::ffi::OsStrExt;
+        let Ok(rel) = path.strip_prefix(repo.root()) else {
+            return config::read_if_file(path);
+        };
+        let rel = rel.as_os_str().as_bytes();
+        let blob = staged
+            .changes
+            .iter()
+            .find(|c| c.path == rel)
+            .map(|c| c.new)
+            .or_else(|| repo.head_file(rel));
+        match blob {
+            Some(id) => {
+                let data = repo.read_blob(id, rel)?;
+                Ok(Some(String::from_utf8_lossy(&data).into_owned()))
+            }
+            None => {
+                if path.is_file() {
+                    ignored.borrow_mut().push(format!(
+                        "{} is not in the commit (untracked), so it is ignored: git add it for it to count",
+                        text::printable_path(rel)
+                    ));
+                }
+                Ok(None)
+            }
+        }
+    }
 }
 
 fn staged(common: &Common) -> Result<Outcome> {
@@ -116,7 +166,14 @@ fn staged(common: &Common) -> Result<Outcome> {
     if staged.changes.is_empty() {
         return emit(common, mode, None);
     }
-    let mut pipeline = pipeline(common, Some(repo.root()), true)?;
+    let ignored = std::cell::RefCell::new(Vec::new());
+    let mut pipeline = pipeline_from(
+        common,
+        Some(repo.root()),
+        true,
+        &staged_reader(&repo, &staged, &ignored),
+    )?;
+    pipeline.warnings.extend(ignored.into_inner());
     // What decides what keyward lets through, changed in the very commit it
     // checks: said, so the change is reviewed as one.
     for change in &staged.changes {

@@ -168,18 +168,30 @@ impl Config {
     /// repository root is read when present. Nothing else is searched for, so a
     /// clean commit costs one `stat`.
     pub fn load(root: Option<&Path>, explicit: Option<&Path>) -> Result<Config> {
-        let path = match explicit {
-            Some(p) => p.to_path_buf(),
-            None => match root.map(|r| r.join(FILE_NAME)) {
-                Some(p) if p.is_file() => p,
-                _ => return Config::builtin(),
-            },
+        Config::load_from(root, explicit, &|path| read_if_file(path))
+    }
+
+    /// As `load`, with `.keyward.toml` read through `read` (the index, for a
+    /// commit: what is being committed decides, not an untracked file).
+    pub fn load_from(
+        root: Option<&Path>,
+        explicit: Option<&Path>,
+        read: &dyn Fn(&Path) -> Result<Option<String>>,
+    ) -> Result<Config> {
+        if let Some(path) = explicit {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            return Config::parse(path, &text);
+        }
+        let Some(path) = root.map(|r| r.join(FILE_NAME)) else {
+            return Config::builtin();
         };
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
-        Config::parse(&path, &text)
+        match read(&path)? {
+            Some(text) => Config::parse(&path, &text),
+            None => Config::builtin(),
+        }
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Config> {
@@ -354,6 +366,19 @@ fn switched_off(config: &Config) -> Vec<String> {
         ));
     }
     out
+}
+
+/// A file's text, or `None` when there is no such file.
+pub fn read_if_file(path: &Path) -> Result<Option<String>> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    std::fs::read_to_string(path)
+        .map(Some)
+        .map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 fn check_bounds(catalogue: &Catalogue, origin: &Arc<Origin>) -> Result<()> {

@@ -193,6 +193,16 @@ impl Repo {
         self.repo.workdir().unwrap_or_else(|| self.repo.path())
     }
 
+    /// The blob at `path` in HEAD's tree, if HEAD is born and has one.
+    pub fn head_file(&self, path: &[u8]) -> Option<ObjectId> {
+        use std::os::unix::ffi::OsStrExt;
+        let tree = self.head_tree()?;
+        let entry = tree
+            .get_path(Path::new(std::ffi::OsStr::from_bytes(path)))
+            .ok()?;
+        (entry.kind() == Some(git2::ObjectType::Blob)).then(|| ObjectId(entry.id()))
+    }
+
     /// A merge is being concluded (`git commit` after resolving conflicts).
     pub fn merge_in_progress(&self) -> bool {
         self.repo.path().join("MERGE_HEAD").exists()

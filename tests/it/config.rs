@@ -65,6 +65,8 @@ secrets = ['^rk_test_']
 stopwords = ["notreal"]
 "#,
     );
+    // What the commit holds decides: the config is staged with it.
+    repo.git(&["add", ".keyward.toml"]).ok();
     let lines = [
         key("whsec_", 32),
         key("rk_test_", 24),
@@ -82,7 +84,7 @@ stopwords = ["notreal"]
     );
     repo.keyward(&[]).code_is(0);
     // Without the config every one of them blocks.
-    std::fs::remove_file(repo.path(".keyward.toml")).unwrap();
+    repo.git(&["rm", "-q", "-f", ".keyward.toml"]).ok();
     repo.keyward(&["--format", "json"])
         .code_is(1)
         .contains("\"stripe-webhook-secret\"");
@@ -104,7 +106,7 @@ fn invalid_config_is_an_error_with_file_line_and_column() {
         ("[[rules]]\nid = \"x\"\ndescription = \"x\"\nkeywords = [\"abc\"]\nregex = '(abc)'\nsecret_group = 3\n", &["rule 'x'", "secret_group 3"]),
     ];
     for (text, expected) in cases {
-        repo.write(".keyward.toml", text);
+        staged_with(&repo, ".keyward.toml", text);
         let run = repo.keyward(&[]).code_is(2);
         let first = run.stderr().lines().next().unwrap_or("").to_string();
         assert!(first.starts_with("keyward: error: "), "{first}");
@@ -116,7 +118,7 @@ fn invalid_config_is_an_error_with_file_line_and_column() {
         }
     }
     // Through the hook, a broken config blocks the commit.
-    repo.write(".keyward.toml", "nonsense = [\n");
+    staged_with(&repo, ".keyward.toml", "nonsense = [\n");
     repo.install(&[]).ok();
     repo.commit(&[]).code_is(1).contains("keyward: error:");
     assert!(repo.head().is_none());
@@ -140,7 +142,7 @@ fn a_huge_config_is_refused() {
             "[[rules]]\nid = \"r{i}\"\ndescription = \"d\"\nkeywords = [\"kw{i}x\"]\nregex = '(kw{i}x[0-9]{{8}})'\n"
         ));
     }
-    repo.write(".keyward.toml", text);
+    staged_with(&repo, ".keyward.toml", &text);
     staged_with(&repo, "a.txt", "fine\n");
     repo.keyward(&[]).code_is(2).contains("too much to check");
 }
@@ -260,7 +262,8 @@ fn baseline_survives_code_moving() {
         format!("import os\n\n\nKEY = '{secret}'\n"),
     );
     repo.keyward(&["scan"]).code_is(0);
-    repo.git(&["add", "legacy/config.py"]).ok();
+    repo.git(&["add", ".keyward-baseline.json", "legacy/config.py"])
+        .ok();
     repo.keyward(&["--staged"]).code_is(0);
     // A new key is not.
     let other = key("sk_live_", 99);
@@ -468,5 +471,25 @@ fn a_commit_changing_the_config_or_baseline_is_named() {
     );
     repo.keyward(&[])
         .ok()
+        .contains("this commit changes .keyward.toml");
+}
+
+/// What the commit holds decides what it lets through: an untracked
+/// `.keyward.toml` that would allowlist everything is ignored, and said to be.
+#[test]
+fn an_untracked_config_does_not_decide_a_commit() {
+    let repo = Repo::without_hook();
+    let secret = key("sk_live_", 99);
+    staged_with(&repo, "app.py", &format!("KEY = '{secret}'\n"));
+    repo.write(".keyward.toml", "[allowlist]\npaths = [\"**\"]\n");
+    repo.keyward(&[])
+        .code_is(1)
+        .contains(".keyward.toml is not in the commit")
+        .no_leak(&secret);
+    // Staged with the commit, it counts (and says it switches keyward off).
+    repo.git(&["add", ".keyward.toml"]).ok();
+    repo.keyward(&[])
+        .code_is(0)
+        .contains("takes every path")
         .contains("this commit changes .keyward.toml");
 }

@@ -208,7 +208,8 @@ fn a_file_over_the_size_limit_is_named_not_skipped_silently() {
         format!("{}\n{}\n", "x".repeat(2000), key("sk_live_", 99)),
     );
     repo.write("small.txt", "fine\n");
-    repo.git(&["add", "big.txt", "small.txt"]).ok();
+    repo.git(&["add", ".keyward.toml", "big.txt", "small.txt"])
+        .ok();
     // Not checked is not passed: exit 2, the file named, the way out named.
     repo.keyward(&[])
         .code_is(2)
@@ -224,6 +225,7 @@ fn a_file_over_the_size_limit_is_named_not_skipped_silently() {
         ".keyward.toml",
         "[limits]\nmax_file_size = 1000\nunscanned = \"warn\"\n",
     );
+    repo.git(&["add", ".keyward.toml"]).ok();
     repo.keyward(&[])
         .code_is(0)
         .contains("1 file not scanned")
