@@ -243,7 +243,11 @@ impl Config {
                 None => {
                     return Err(at(
                         id.span().start,
-                        format!("disabled_rules: no rule '{}'", id.get_ref()),
+                        format!(
+                            "disabled_rules: no rule '{}'{}",
+                            id.get_ref(),
+                            did_you_mean(&config.catalogue, id.get_ref())
+                        ),
                     ));
                 }
             }
@@ -256,7 +260,11 @@ impl Config {
             let index = config.catalogue.position(o.id.get_ref()).ok_or_else(|| {
                 at(
                     o.id.span().start,
-                    format!("[[override]]: no rule '{}'", o.id.get_ref()),
+                    format!(
+                        "[[override]]: no rule '{}'{}",
+                        o.id.get_ref(),
+                        did_you_mean(&config.catalogue, o.id.get_ref())
+                    ),
                 )
             })?;
             let old = config.catalogue.rules.remove(index);
@@ -366,6 +374,38 @@ fn switched_off(config: &Config) -> Vec<String> {
         ));
     }
     out
+}
+
+/// `; did you mean 'x'?` for the rule id nearest to an unknown one, when one is
+/// near (a typo, not another rule).
+fn did_you_mean(catalogue: &Catalogue, unknown: &str) -> String {
+    let nearest = catalogue
+        .rules
+        .iter()
+        .map(|r| (edit_distance(unknown, &r.spec.id), &r.spec.id))
+        .min();
+    match nearest {
+        Some((d, id)) if d <= 3.max(unknown.len() / 4) => format!("; did you mean '{id}'?"),
+        _ => "; `keyward rules list` lists them".to_string(),
+    }
+}
+
+/// Levenshtein distance, on bytes; ids are short, so quadratic is fine.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, &ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != cb))
+                .min(above + 1)
+                .min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// A file's text, or `None` when there is no such file.

@@ -101,7 +101,8 @@ fn invalid_config_is_an_error_with_file_line_and_column() {
             "[[rules]]\nid = \"broken\"\ndescription = \"x\"\nkeywords = [\"abc\"]\nregex = '(abc[a-z'\n",
             &[".keyward.toml:5:9", "rule 'broken'", "invalid regex"],
         ),
-        ("[[override]]\nid = \"no-such-rule\"\nseverity = \"warn\"\n", &[".keyward.toml:2:6", "no-such-rule"]),
+        ("[[override]]\nid = \"no-such-rule\"\nseverity = \"warn\"\n", &[".keyward.toml:2:6", "no-such-rule", "keyward rules list"]),
+        ("disabled_rules = [\"stripe-live-secret-kye\"]\n", &["did you mean 'stripe-live-secret-key'?"]),
         ("[allowlist]\nsecrets = ['(unclosed']\n", &[".keyward.toml:2:12", "allowlist.secrets"]),
         ("[[rules]]\nid = \"x\"\ndescription = \"x\"\nkeywords = [\"abc\"]\nregex = '(abc)'\nsecret_group = 3\n", &["rule 'x'", "secret_group 3"]),
     ];
