@@ -105,6 +105,38 @@ fn pipeline_from(
     Pipeline::new(config, baseline)
 }
 
+/// Whether the git running this hook is `git commit --amend`. git gives a
+/// pre-commit hook no sign of an amend, but its command line says so; it is found
+/// up the process ancestry (the pre-commit framework may sit in between). Where
+/// that cannot be read, the amend is checked as a plain commit, and pre-push
+/// still sees the commit it makes.
+fn amending() -> bool {
+    let mut pid = std::os::unix::process::parent_id();
+    for _ in 0..4 {
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            return false;
+        };
+        let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+        let git = args.first().is_some_and(|a| a.ends_with(b"git"));
+        if git && args.contains(&&b"commit"[..]) {
+            return args.contains(&&b"--amend"[..]);
+        }
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return false;
+        };
+        // `pid (name) state ppid ...`: the name may hold spaces, so after the `)`.
+        pid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        if pid <= 1 {
+            return false;
+        }
+    }
+    false
+}
+
 /// Reads the root's settings files as the commit will hold them: the staged
 /// version, or HEAD's where the commit leaves the file alone. A file only in the
 /// working tree (untracked, or its change not staged) does not decide what this
@@ -146,7 +178,7 @@ fn staged_reader<'a>(
 
 fn staged(common: &Common) -> Result<Outcome> {
     let repo = git::Repo::open_from_env()?;
-    let staged = repo.staged()?;
+    let staged = repo.staged(amending())?;
     let temporary = std::env::var_os("GIT_INDEX_FILE")
         .and_then(|p| Path::new(&p).file_name().map(|n| n != "index"))
         .unwrap_or(false);
@@ -273,7 +305,7 @@ fn pre_push(common: &Common, remote: Option<&str>) -> Result<Outcome> {
 /// commits block.
 fn pre_merge_commit(common: &Common) -> Result<Outcome> {
     let repo = git::Repo::open_from_env()?;
-    let staged = repo.staged()?;
+    let staged = repo.staged(false)?;
     if staged.changes.is_empty() {
         return emit(common, Mode::Merge, None);
     }

@@ -214,8 +214,10 @@ impl Repo {
 
     /// What the commit would add: HEAD's tree (the empty tree on an unborn branch)
     /// against the index, with renames paired so a moved file is compared with its
-    /// old self rather than scanned whole.
-    pub fn staged(&self) -> Result<Staged> {
+    /// old self rather than scanned whole. When `amend`ing, the commit replaces
+    /// HEAD, so what it adds is measured from HEAD's first parent: a key HEAD
+    /// brought in (with --no-verify) and the amend keeps is added again.
+    pub fn staged(&self, amend: bool) -> Result<Staged> {
         if self.repo.is_bare() {
             return Err(Error::NotARepository(format!(
                 "{} is a bare repository, which has no staged changes",
@@ -223,6 +225,20 @@ impl Repo {
             )));
         }
         let (head_tree, head_unborn) = match self.repo.head() {
+            Ok(head) if amend => {
+                let commit = head
+                    .peel_to_commit()
+                    .map_err(|e| fail("cannot read HEAD", e))?;
+                let parent = match commit.parent(0) {
+                    Ok(p) => Some(
+                        p.tree()
+                            .map_err(|e| fail("cannot read the tree of HEAD's parent", e))?,
+                    ),
+                    Err(_) => None,
+                };
+                let unborn = parent.is_none();
+                (parent, unborn)
+            }
             Ok(head) => {
                 let tree = head
                     .peel_to_tree()

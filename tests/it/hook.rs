@@ -706,3 +706,25 @@ fn the_advice_fits_how_the_commit_was_staged() {
         .code_is(1)
         .contains("run the same git commit again");
 }
+
+/// `git commit --amend` replaces HEAD: a key HEAD brought in with --no-verify
+/// and the amend keeps is checked again; an amend that takes it out passes.
+#[test]
+fn an_amend_that_keeps_a_key_is_blocked() {
+    let repo = Repo::new();
+    repo.write("a.py", "x = 1\n");
+    repo.commit_unchecked("init");
+    let secret = key("sk_live_", 40);
+    repo.write("a.py", format!("x = 1\nKEY = '{secret}'\n"));
+    repo.commit_unchecked("a key, with --no-verify");
+    repo.write("b.txt", "more\n");
+    repo.git(&["add", "b.txt"]).ok();
+    repo.git(&["commit", "-q", "--amend", "-m", "amended"])
+        .code_is(1)
+        .contains("a.py:2:8")
+        .no_leak(&secret);
+    repo.write("a.py", "x = 1\nKEY = os.environ['KEY']\n");
+    repo.git(&["add", "a.py"]).ok();
+    repo.git(&["commit", "-q", "--amend", "-m", "amended, key out"])
+        .ok();
+}
