@@ -303,11 +303,11 @@ impl Repo {
         if index.split {
             // The entries here are only part of the index, but a valid root in the
             // cache-tree (as at pre-commit time) is the whole staged tree.
-            let Some(root) = index.cache.get(&b""[..]).and_then(|c| c.id) else {
-                return Ok(None);
-            };
-            let Ok(tree) = Oid::from_bytes(root).and_then(|id| self.repo.find_tree(id)) else {
-                return Ok(None);
+            let root = index.cache.get(&b""[..]).and_then(|c| c.id);
+            let Some(Ok(tree)) =
+                root.map(|r| Oid::from_bytes(r).and_then(|id| self.repo.find_tree(id)))
+            else {
+                return self.staged_from_git_ls_files(head).map(Some);
             };
             trace("staged changes from the split index's cache-tree");
             let walked = walk::tree_against_tree(&self.repo, head, &tree)?;
@@ -323,6 +323,66 @@ impl Repo {
             index.entries.len()
         ));
         Ok(Some(changes))
+    }
+
+    /// The staged changes of a split index whose cache-tree does not cover it
+    /// (`git commit <paths>` builds one): libgit2 cannot read split indexes, so
+    /// git itself lists the whole index, shared part included. Renames are
+    /// paired only when exact; an edited rename is scanned whole, which reports
+    /// more, never less.
+    fn staged_from_git_ls_files(&self, head: Option<&git2::Tree>) -> Result<Vec<Change>> {
+        trace("staged changes from git ls-files (a split index)");
+        let out = std::process::Command::new("git")
+            .args(["ls-files", "--stage", "-z"])
+            .env("GIT_DIR", self.repo.path())
+            .env("GIT_INDEX_FILE", &self.index_path)
+            .current_dir(self.root())
+            .output()
+            .map_err(|e| {
+                Error::Usage(format!(
+                    "cannot run git ls-files to read a split index: {e}"
+                ))
+            })?;
+        if !out.status.success() {
+            return Err(Error::Usage(format!(
+                "git ls-files could not read the split index: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        // `<mode> <object> <stage>\t<path>\0`
+        let mut listed: Vec<(u32, [u8; 20], Vec<u8>)> = Vec::new();
+        for record in out.stdout.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+            let bad = || Error::Usage("git ls-files printed an entry keyward cannot read".into());
+            let tab = memchr::memchr(b'\t', record).ok_or_else(bad)?;
+            let fields: Vec<&[u8]> = record[..tab].split(|&b| b == b' ').collect();
+            let [mode, id, stage] = fields[..] else {
+                return Err(bad());
+            };
+            if stage != b"0" {
+                continue;
+            }
+            let mode = u32::from_str_radix(std::str::from_utf8(mode).map_err(|_| bad())?, 8)
+                .map_err(|_| bad())?;
+            let oid =
+                Oid::from_str(std::str::from_utf8(id).map_err(|_| bad())?).map_err(|_| bad())?;
+            let mut raw = [0u8; 20];
+            raw.copy_from_slice(oid.as_bytes());
+            listed.push((mode, raw, record[tab + 1..].to_vec()));
+        }
+        let index = index_file::IndexFile {
+            entries: listed
+                .iter()
+                .map(|(mode, id, path)| index_file::Entry {
+                    path: std::borrow::Cow::Borrowed(path),
+                    mode: *mode,
+                    id,
+                    stage: 0,
+                })
+                .collect(),
+            split: false,
+            cache: std::collections::HashMap::new(),
+        };
+        walk::index_against_tree(&self.repo, &index, head)?.into_changes_lenient(&self.repo)
     }
 
     fn index(&self) -> Result<Index> {

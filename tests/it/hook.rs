@@ -728,3 +728,23 @@ fn an_amend_that_keeps_a_key_is_blocked() {
     repo.git(&["commit", "-q", "--amend", "-m", "amended, key out"])
         .ok();
 }
+
+/// With `core.splitIndex`, `git commit <path>` builds a split temporary index
+/// that libgit2 cannot read: keyward has git list it, and checks it like any.
+#[test]
+fn commit_of_paths_with_a_split_index_is_checked() {
+    let repo = Repo::new();
+    repo.git(&["config", "core.splitIndex", "true"]).ok();
+    repo.write("a.txt", "a\n");
+    repo.write("b.txt", "b\n");
+    repo.commit_unchecked("init");
+    repo.write("b.txt", "b\nclean change\n");
+    repo.git(&["commit", "-q", "b.txt", "-m", "clean"]).ok();
+    let secret = key("sk_live_", 40);
+    repo.write("a.txt", format!("a\n{secret}\n"));
+    repo.write("b.txt", "b\nclean change\nmore\n");
+    repo.git(&["commit", "-q", "a.txt", "-m", "a key"])
+        .code_is(1)
+        .contains("a.txt:2:1")
+        .no_leak(&secret);
+}
