@@ -42,6 +42,8 @@ pub struct IndexFile<'a> {
     /// shared index: not the whole index. Its cache-tree is still the whole one.
     pub entries: Vec<Entry<'a>>,
     pub split: bool,
+    /// A sparse index (`sdir`): some entries are whole directories.
+    pub sparse: bool,
     /// Keyed by directory path without a trailing slash (`""` is the root).
     pub cache: HashMap<Vec<u8>, CachedDir<'a>>,
 }
@@ -138,6 +140,7 @@ pub fn parse(data: &[u8], hash_len: usize) -> Option<IndexFile<'_>> {
     }
     let mut cache = HashMap::new();
     let mut split = false;
+    let mut sparse = false;
     let end = data.len().checked_sub(hash_len)?;
     while r.pos + 8 <= end {
         let sig = r.take(4)?;
@@ -149,8 +152,9 @@ pub fn parse(data: &[u8], hash_len: usize) -> Option<IndexFile<'_>> {
                 cache_node(&mut t, Vec::new(), hash_len, &mut cache, 0)?;
             }
             b"link" => split = true,
-            // A sparse index holds directories as entries: leave it to libgit2.
-            b"sdir" => return None,
+            // A sparse index holds directories as entries: the caller has git
+            // expand it.
+            b"sdir" => sparse = true,
             _ => {}
         }
     }
@@ -169,6 +173,7 @@ pub fn parse(data: &[u8], hash_len: usize) -> Option<IndexFile<'_>> {
     Some(IndexFile {
         entries,
         split,
+        sparse,
         cache,
     })
 }

@@ -300,6 +300,11 @@ impl Repo {
         if index.entries.iter().any(|e| e.stage != 0) {
             return Ok(None);
         }
+        if index.sparse {
+            // Neither this walk nor libgit2 reads directory entries; git expands
+            // them.
+            return self.staged_from_git_ls_files(head).map(Some);
+        }
         if index.split {
             // The entries here are only part of the index, but a valid root in the
             // cache-tree (as at pre-commit time) is the whole staged tree.
@@ -326,8 +331,9 @@ impl Repo {
     }
 
     /// The staged changes of a split index whose cache-tree does not cover it
-    /// (`git commit <paths>` builds one): libgit2 cannot read split indexes, so
-    /// git itself lists the whole index, shared part included. Renames are
+    /// (`git commit <paths>` builds one), or of a sparse index: libgit2 reads
+    /// neither, so git itself lists the whole index, shared part included and
+    /// sparse directories expanded. Renames are
     /// paired only when exact; an edited rename is scanned whole, which reports
     /// more, never less.
     fn staged_from_git_ls_files(&self, head: Option<&git2::Tree>) -> Result<Vec<Change>> {
@@ -380,6 +386,7 @@ impl Repo {
                 })
                 .collect(),
             split: false,
+            sparse: false,
             cache: std::collections::HashMap::new(),
         };
         walk::index_against_tree(&self.repo, &index, head)?.into_changes_lenient(&self.repo)

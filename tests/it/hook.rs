@@ -748,3 +748,26 @@ fn commit_of_paths_with_a_split_index_is_checked() {
         .contains("a.txt:2:1")
         .no_leak(&secret);
 }
+
+/// A sparse index holds whole directories as entries: git expands it for
+/// keyward, so commits are checked instead of refused.
+#[test]
+fn a_sparse_index_is_checked_not_refused() {
+    let repo = Repo::new();
+    repo.write("in/a.txt", "a\n");
+    repo.write("out/b.txt", "b\n");
+    repo.commit_unchecked("init");
+    repo.git(&["sparse-checkout", "init", "--cone", "--sparse-index"])
+        .ok();
+    repo.git(&["sparse-checkout", "set", "in"]).ok();
+    let secret = key("sk_live_", 40);
+    repo.write("in/a.txt", format!("{secret}\n"));
+    repo.git(&["add", "in/a.txt"]).ok();
+    repo.commit(&[])
+        .code_is(1)
+        .contains("in/a.txt:1:1")
+        .no_leak(&secret);
+    repo.write("in/a.txt", "fine\n");
+    repo.git(&["add", "in/a.txt"]).ok();
+    repo.commit(&[]).ok();
+}
