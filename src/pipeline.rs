@@ -228,6 +228,16 @@ impl Pipeline {
             }
             Err(Unreadable::Fatal(e)) => return Err(e),
         };
+        // Content read in place of what the header sized (a Git LFS object).
+        if data.len() as u64 > self.max_file_size {
+            let reason = format!(
+                "{} bytes, over the limit of {} (limits.max_file_size)",
+                data.len(),
+                self.max_file_size
+            );
+            not_scanned(&mut out, &reason);
+            return Ok(Some(out));
+        }
         let mut budget = budget_for(data.len());
         let mut hits = Vec::new();
         let mut unfinished = Vec::new();
@@ -893,7 +903,25 @@ impl Reader {
 
     fn read(&self, content: &Content, path: &[u8]) -> std::result::Result<Data<'_>, Unreadable> {
         match content {
-            Content::Object(id) => Ok(Data::Object(self.repo()?.read_blob(*id, path)?)),
+            Content::Object(id) => {
+                let repo = self.repo()?;
+                let blob = repo.read_blob(*id, path)?;
+                // A Git LFS pointer stands for content kept beside the repository:
+                // that content is what gets pushed (by LFS's own hook), so it is
+                // what is checked, and named when it is not here to check.
+                let Some(oid) = crate::git::lfs_pointer(&blob) else {
+                    return Ok(Data::Object(blob));
+                };
+                let stored = repo.lfs_object(&oid).ok_or_else(|| {
+                    Unreadable::NotScanned(format!(
+                        "a Git LFS pointer whose object ({}…) is not present here",
+                        &oid[..12]
+                    ))
+                })?;
+                std::fs::read(stored).map(Data::Owned).map_err(|e| {
+                    Unreadable::NotScanned(format!("cannot read its Git LFS object: {e}"))
+                })
+            }
             Content::File(file) => std::fs::read(file)
                 .map(Data::Owned)
                 .map_err(|e| Unreadable::NotScanned(format!("cannot read: {e}"))),

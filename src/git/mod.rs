@@ -203,6 +203,19 @@ impl Repo {
         (entry.kind() == Some(git2::ObjectType::Blob)).then(|| ObjectId(entry.id()))
     }
 
+    /// Where Git LFS keeps the object with this sha256, if it is present here
+    /// (LFS stores objects once per repository, beside the common git directory).
+    pub fn lfs_object(&self, oid: &str) -> Option<PathBuf> {
+        let path = self
+            .repo
+            .commondir()
+            .join("lfs/objects")
+            .join(&oid[..2])
+            .join(&oid[2..4])
+            .join(oid);
+        path.is_file().then_some(path)
+    }
+
     /// A merge is being concluded (`git commit` after resolving conflicts).
     pub fn merge_in_progress(&self) -> bool {
         self.repo.path().join("MERGE_HEAD").exists()
@@ -796,6 +809,21 @@ pub fn added_lines(old: &[u8], new: &[u8]) -> Result<Vec<LineRange>> {
         }
     }
     Ok(ranges)
+}
+
+/// The sha256 of the object a Git LFS pointer names, if `bytes` is one: a commit
+/// holds only the pointer, and the content it stands for is what leaks.
+pub fn lfs_pointer(bytes: &[u8]) -> Option<String> {
+    if bytes.len() > 1024 || !bytes.starts_with(b"version https://git-lfs.github.com/spec/") {
+        return None;
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    let oid = text
+        .lines()
+        .find_map(|l| l.strip_prefix("oid sha256:"))?
+        .trim();
+    (oid.len() == 64 && oid.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| oid.to_ascii_lowercase())
 }
 
 /// A libgit2 failure as keyward's error: git2 types stay in this module.

@@ -771,3 +771,38 @@ fn a_sparse_index_is_checked_not_refused() {
     repo.git(&["add", "in/a.txt"]).ok();
     repo.commit(&[]).ok();
 }
+
+/// A commit of a Git LFS file holds only its pointer: the object LFS keeps
+/// under .git/lfs is what is checked, and a pointer whose object is not here is
+/// named as not checked (and blocks, as anything unchecked does).
+#[test]
+fn git_lfs_content_is_checked_through_its_pointer() {
+    use sha2::Digest;
+    let repo = Repo::new();
+    repo.write("README", "x\n");
+    repo.commit_unchecked("init");
+    let secret = key("sk_live_", 40);
+    let content = format!("STRIPE_KEY={secret}\n");
+    let oid: String = sha2::Sha256::digest(content.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let store = repo.path(&format!(".git/lfs/objects/{}/{}", &oid[..2], &oid[2..4]));
+    std::fs::create_dir_all(&store).unwrap();
+    std::fs::write(store.join(&oid), &content).unwrap();
+    let pointer = format!(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {}\n",
+        content.len()
+    );
+    repo.write("assets/config.env", &pointer);
+    repo.git(&["add", "assets/config.env"]).ok();
+    repo.commit(&[])
+        .code_is(1)
+        .contains("assets/config.env:1:12")
+        .no_leak(&secret);
+    std::fs::remove_file(store.join(&oid)).unwrap();
+    repo.commit(&[])
+        .code_is(1)
+        .contains("Git LFS")
+        .contains("not present here");
+}
