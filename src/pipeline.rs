@@ -586,7 +586,13 @@ impl Pipeline {
         let olds: Vec<&Content> = match earlier {
             Earlier::Nothing => return Ok(vec![true; hits.len()]),
             Earlier::Lines(old) => {
-                let old_data = reader.read(old, path).map_err(Unreadable::fatal)?;
+                // An earlier version not here to read (a partial clone) held
+                // nothing as far as keyward can tell: everything counts as new.
+                let old_data = match reader.read(old, path) {
+                    Ok(data) => data,
+                    Err(Unreadable::NotScanned(_)) => return Ok(vec![true; hits.len()]),
+                    Err(Unreadable::Fatal(e)) => return Err(e),
+                };
                 // Lines are compared only between two plain texts; anything else
                 // (binary, another encoding, an archive member) is compared by
                 // secret.
@@ -623,7 +629,11 @@ impl Pipeline {
             .map_err(|e| Error::Catalogue(format!("secret automaton: {e}")))?;
         let mut held = vec![false; patterns.len()];
         for old in olds {
-            let data = reader.read(old, path).map_err(Unreadable::fatal)?;
+            let data = match reader.read(old, path) {
+                Ok(data) => data,
+                Err(Unreadable::NotScanned(_)) => continue,
+                Err(Unreadable::Fatal(e)) => return Err(e),
+            };
             let mut budget = budget_for(data.len());
             for decoded in decode::decode(&data) {
                 every_text(&decoded.text, 0, &mut budget, &mut |text| {
@@ -844,15 +854,6 @@ enum Unreadable {
     Fatal(Error),
 }
 
-impl Unreadable {
-    fn fatal(self) -> Error {
-        match self {
-            Unreadable::Fatal(e) => e,
-            Unreadable::NotScanned(reason) => Error::Usage(reason),
-        }
-    }
-}
-
 impl From<Error> for Unreadable {
     fn from(e: Error) -> Unreadable {
         Unreadable::Fatal(e)
@@ -893,7 +894,17 @@ impl Reader {
 
     fn size(&self, content: &Content, path: &[u8]) -> std::result::Result<u64, Unreadable> {
         match content {
-            Content::Object(id) => Ok(self.repo()?.blob_size(*id, path)?),
+            Content::Object(id) => {
+                let repo = self.repo()?;
+                if !repo.has_object(*id) {
+                    // A partial clone's missing blob: never fetched, named.
+                    return Err(Unreadable::NotScanned(
+                        "its content is not in this repository (a partial clone?), and keyward never fetches"
+                            .into(),
+                    ));
+                }
+                Ok(repo.blob_size(*id, path)?)
+            }
             Content::File(file) => std::fs::metadata(file)
                 .map(|m| m.len())
                 .map_err(|e| Unreadable::NotScanned(format!("cannot read: {e}"))),
@@ -905,6 +916,12 @@ impl Reader {
         match content {
             Content::Object(id) => {
                 let repo = self.repo()?;
+                if !repo.has_object(*id) {
+                    return Err(Unreadable::NotScanned(
+                        "its content is not in this repository (a partial clone?), and keyward never fetches"
+                            .into(),
+                    ));
+                }
                 let blob = repo.read_blob(*id, path)?;
                 // A Git LFS pointer stands for content kept beside the repository:
                 // that content is what gets pushed (by LFS's own hook), so it is

@@ -322,3 +322,33 @@ fn a_sha256_repository_fails_closed_and_says_why() {
         .ok()
         .contains("SHA-256");
 }
+
+/// A partial clone leaves blobs out and keyward never fetches: a history scan
+/// names each missing blob as not checked (and so exits 2) instead of failing
+/// as a whole or passing it.
+#[test]
+fn a_partial_clones_missing_blobs_are_named_not_fetched() {
+    let repo = Repo::without_hook();
+    repo.write("a.txt", "kept\n");
+    repo.write("big/data.txt", format!("{}\n", "x".repeat(5000)));
+    repo.commit_unchecked("init");
+    repo.git(&["config", "uploadpack.allowFilter", "true"]).ok();
+    let clone = repo.scratch("clone");
+    let url = format!("file://{}", repo.root.display());
+    repo.git_in(
+        clone.parent().unwrap(),
+        &[
+            "clone",
+            "-q",
+            "--no-checkout",
+            "--filter=blob:limit=1k",
+            &url,
+            "clone",
+        ],
+    )
+    .ok();
+    repo.run_in(&clone, crate::util::KEYWARD, &["history"], &[])
+        .code_is(2)
+        .contains("big/data.txt")
+        .contains("not in this repository");
+}
