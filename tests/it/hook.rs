@@ -561,7 +561,8 @@ fn an_unreadable_staged_object_blocks_with_exit_2() {
     std::fs::remove_file(object).unwrap();
     repo.commit(&[])
         .code_is(1)
-        .contains("keyward: error: cannot read object")
+        .contains("gone.txt: its content is not in this repository")
+        .contains("keyward: error: some content could not be checked")
         .no_leak(&secret);
     assert!(repo.head().is_none());
     repo.keyward(&["--staged"]).code_is(2).contains("gone.txt");
