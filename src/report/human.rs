@@ -195,6 +195,16 @@ fn list(out: &mut String, findings: &[&Finding], report: &Report, paint: &Paint)
     }
 }
 
+/// `.env`, `.env.production`, `config/.env.local`: but not the templates people
+/// commit on purpose (`.env.example`, `.env.sample`, `.env.template`, `.env.dist`).
+fn is_env_file(path: &[u8]) -> bool {
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+    let template = [&b"example"[..], b"sample", b"template", b"dist"]
+        .iter()
+        .any(|t| name.ends_with(t));
+    (name == b".env" || name.starts_with(b".env.")) && !template
+}
+
 /// Word-wraps `text` to `WIDTH` columns, every line after the first indented.
 fn wrap(text: &str, first: &str, indent: &str) -> String {
     const WIDTH: usize = 88;
@@ -297,10 +307,20 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
             )
         );
     }
+    // An env file is where keys belong, untracked: the fix is to take the file
+    // out of the commit, not the key out of the file.
+    let env_files =
+        matches!(report.mode, Mode::Staged { .. }) && paths.iter().all(|p| is_env_file(p));
     if commits.is_empty() && !remotes.is_empty() {
         let _ = writeln!(
             out,
             "  1. Roll each key now (see below): it is already published."
+        );
+    } else if env_files {
+        let _ = writeln!(
+            out,
+            "{}",
+            fill("  1. Keep {the file} on this machine only: take it out of the commit and ignore it:\n       git rm --cached {paths}   then add it to .gitignore\n     It stays where it is, untracked; the code reads those values from the environment.")
         );
     } else {
         let _ = writeln!(out, "{}", fill(w.first_step));

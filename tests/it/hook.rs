@@ -807,3 +807,27 @@ fn git_lfs_content_is_checked_through_its_pointer() {
         .contains("Git LFS")
         .contains("not present here");
 }
+
+/// A key in an env file: the advice is to keep the file untracked, not to
+/// delete the key from it; and under the pre-commit framework, SKIP names the
+/// one hook to skip.
+#[test]
+fn an_env_file_is_taken_out_of_the_commit_not_emptied() {
+    let repo = Repo::new();
+    let secret = key("sk_live_", 40);
+    repo.write("app/.env.production", format!("STRIPE_KEY={secret}\n"));
+    repo.git(&["add", "."]).ok();
+    repo.commit(&[])
+        .code_is(1)
+        .contains("git rm --cached app/.env.production")
+        .contains(".gitignore")
+        .lacks("Delete the key")
+        .no_leak(&secret);
+    let run = repo.run_in(
+        &repo.root,
+        crate::util::KEYWARD,
+        &[],
+        &[("PRE_COMMIT", "1")],
+    );
+    run.code_is(1).contains("SKIP=keyward git commit");
+}
