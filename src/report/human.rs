@@ -325,22 +325,30 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
     } else {
         let _ = writeln!(out, "{}", fill(w.first_step));
     }
-    let _ = writeln!(
-        out,
-        "  2. Load the key at run time from an environment variable or a secrets vault:"
-    );
-    let mut shown = std::collections::HashSet::new();
-    for f in findings {
-        let var = report
-            .catalogue
-            .get(f.rule)
-            .spec
-            .env_var
-            .as_deref()
-            .unwrap_or(DEFAULT_ENV_VAR);
-        let line = load_from_env(&printable_path(&f.path), &printable_text(var));
-        if shown.insert(line.clone()) {
-            let _ = writeln!(out, "       {line}");
+    if env_files {
+        // The file already is the environment, under the names the user chose.
+        let _ = writeln!(
+            out,
+            "  2. Go on loading the values from the environment, under the names this file gives them."
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  2. Load the key at run time from an environment variable or a secrets vault:"
+        );
+        let mut shown = std::collections::HashSet::new();
+        for f in findings {
+            let var = report
+                .catalogue
+                .get(f.rule)
+                .spec
+                .env_var
+                .as_deref()
+                .unwrap_or(DEFAULT_ENV_VAR);
+            let line = load_from_env(&printable_path(&f.path), &printable_text(var));
+            if shown.insert(line.clone()) {
+                let _ = writeln!(out, "       {line}");
+            }
         }
     }
     let _ = writeln!(out, "{}", w.roll);

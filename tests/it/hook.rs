@@ -822,6 +822,7 @@ fn an_env_file_is_taken_out_of_the_commit_not_emptied() {
         .contains("git rm --cached app/.env.production")
         .contains(".gitignore")
         .lacks("Delete the key")
+        .lacks("STRIPE_SECRET_KEY")
         .no_leak(&secret);
     let run = repo.run_in(
         &repo.root,
@@ -830,4 +831,28 @@ fn an_env_file_is_taken_out_of_the_commit_not_emptied() {
         &[("PRE_COMMIT", "1")],
     );
     run.code_is(1).contains("SKIP=keyward git commit");
+}
+
+/// Concluding a conflicted merge: the key came in from the other branch, where
+/// it is already committed; the message says so rather than "not committed yet".
+#[test]
+fn concluding_a_merge_speaks_of_the_other_branch() {
+    let repo = Repo::new();
+    repo.write("a.txt", "base\n");
+    repo.commit_unchecked("init");
+    let secret = key("sk_live_", 40);
+    repo.git(&["checkout", "-q", "-b", "feature"]).ok();
+    repo.write("a.txt", format!("feature {secret}\n"));
+    repo.commit_unchecked("a key, with --no-verify");
+    repo.git(&["checkout", "-q", "main"]).ok();
+    repo.write("a.txt", "main\n");
+    repo.commit_unchecked("diverge");
+    repo.git(&["merge", "-q", "feature"]); // conflicts
+    repo.write("a.txt", format!("feature {secret}\n"));
+    repo.git(&["add", "a.txt"]).ok();
+    repo.git(&["commit", "-q", "--no-edit"])
+        .code_is(1)
+        .contains("already in commits on the branch being")
+        .lacks("not committed yet")
+        .no_leak(&secret);
 }
