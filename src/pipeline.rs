@@ -892,17 +892,23 @@ impl Reader {
         })
     }
 
+    /// The repository, if it holds the object: a partial clone's missing blob is
+    /// named as not checked, and never fetched.
+    fn present(&self, id: ObjectId) -> std::result::Result<&Repo, Unreadable> {
+        let repo = self.repo()?;
+        if !repo.has_object(id) {
+            return Err(Unreadable::NotScanned(
+                "its content is not in this repository (a partial clone?), and keyward never fetches"
+                    .into(),
+            ));
+        }
+        Ok(repo)
+    }
+
     fn size(&self, content: &Content, path: &[u8]) -> std::result::Result<u64, Unreadable> {
         match content {
             Content::Object(id) => {
-                let repo = self.repo()?;
-                if !repo.has_object(*id) {
-                    // A partial clone's missing blob: never fetched, named.
-                    return Err(Unreadable::NotScanned(
-                        "its content is not in this repository (a partial clone?), and keyward never fetches"
-                            .into(),
-                    ));
-                }
+                let repo = self.present(*id)?;
                 Ok(repo.blob_size(*id, path)?)
             }
             Content::File(file) => std::fs::metadata(file)
@@ -915,13 +921,7 @@ impl Reader {
     fn read(&self, content: &Content, path: &[u8]) -> std::result::Result<Data<'_>, Unreadable> {
         match content {
             Content::Object(id) => {
-                let repo = self.repo()?;
-                if !repo.has_object(*id) {
-                    return Err(Unreadable::NotScanned(
-                        "its content is not in this repository (a partial clone?), and keyward never fetches"
-                            .into(),
-                    ));
-                }
+                let repo = self.present(*id)?;
                 let blob = repo.read_blob(*id, path)?;
                 // A Git LFS pointer stands for content kept beside the repository:
                 // that content is what gets pushed (by LFS's own hook), so it is
