@@ -2,28 +2,14 @@
 //! JSON and JavaScript, `\x73\x6b` in C, Python and shell, `\u{73}` in Rust and
 //! Swift. One-letter escapes (`\n`) need no decoding: the scanner reads past them.
 
-use super::{by_token, Budget, Decoder, Exhausted, Fragment};
+use super::Tokens;
 
-pub struct Escapes;
-
-impl Decoder for Escapes {
-    fn fragments(
-        &self,
-        text: &[u8],
-        budget: &mut Budget,
-        out: &mut Vec<Fragment>,
-    ) -> Result<(), Exhausted> {
-        by_token(
-            text,
-            b'\\',
-            |at| matches!(at.get(1), Some(b'u' | b'x')),
-            "escaped",
-            budget,
-            out,
-            decode,
-        )
-    }
-}
+pub const ESCAPES: Tokens = Tokens {
+    marker: b'\\',
+    escape: |at| matches!(at.get(1), Some(b'u' | b'x')),
+    encoding: "escaped",
+    decode,
+};
 
 fn hex(bytes: &[u8]) -> Option<u32> {
     if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_hexdigit) {

@@ -1,28 +1,14 @@
 //! HTML and XML character references: `&#115;&#107;_live_…`, `&#x73;`, and the
 //! named ones people write around them (`&quot;`, `&amp;`).
 
-use super::{by_token, Budget, Decoder, Exhausted, Fragment};
+use super::Tokens;
 
-pub struct Entities;
-
-impl Decoder for Entities {
-    fn fragments(
-        &self,
-        text: &[u8],
-        budget: &mut Budget,
-        out: &mut Vec<Fragment>,
-    ) -> Result<(), Exhausted> {
-        by_token(
-            text,
-            b'&',
-            |at| at.get(1) == Some(&b'#'),
-            "HTML-entity-encoded",
-            budget,
-            out,
-            decode,
-        )
-    }
-}
+pub const ENTITIES: Tokens = Tokens {
+    marker: b'&',
+    escape: |at| at.get(1) == Some(&b'#'),
+    encoding: "HTML-entity-encoded",
+    decode,
+};
 
 const NAMED: &[(&[u8], u8)] = &[
     (b"quot", b'"'),

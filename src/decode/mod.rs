@@ -88,9 +88,9 @@ pub enum Reads {
 pub static DECODERS: &[&dyn Decoder] = &[
     &archive::Archives,
     &base64::Base64,
-    &percent::Percent,
-    &escapes::Escapes,
-    &html::Entities,
+    &percent::PERCENT,
+    &escapes::ESCAPES,
+    &html::ENTITIES,
     &join::Join,
     &continuation::Continuation,
 ];
@@ -125,37 +125,45 @@ fn charge(budget: &mut Budget, bytes: usize, who: &str) -> Result<(), Exhausted>
     Ok(())
 }
 
-/// Runs `decode` on each token holding an escape: a `marker` byte that `escape`
-/// accepts where it stands (`%` before two hex digits, `&#`, `\\u`), once per
-/// token, keeping the tokens it turns into something else. Markers that start no
-/// escape (Rust's `&`, a path's `\\`) cost one comparison.
-fn by_token(
-    text: &[u8],
+/// A decoder of escapes written inside tokens: a `marker` byte that `escape`
+/// accepts where it stands (`%` before two hex digits, `&#`, `\\u`) makes the
+/// token around it worth `decode`-ing, once per token, keeping the tokens it turns
+/// into something else. Markers that start no escape (Rust's `&`, a path's `\\`)
+/// cost one comparison. Percent-encoding, numeric escapes and HTML references are
+/// each one of these.
+pub struct Tokens {
     marker: u8,
-    escape: impl Fn(&[u8]) -> bool,
+    escape: fn(&[u8]) -> bool,
     encoding: &'static str,
-    budget: &mut Budget,
-    out: &mut Vec<Fragment>,
-    decode: impl Fn(&[u8]) -> Option<Vec<u8>>,
-) -> Result<(), Exhausted> {
-    let mut done_to = 0;
-    for at in memchr::memchr_iter(marker, text) {
-        if at < done_to || !escape(&text[at..]) {
-            continue;
+    decode: fn(&[u8]) -> Option<Vec<u8>>,
+}
+
+impl Decoder for Tokens {
+    fn fragments(
+        &self,
+        text: &[u8],
+        budget: &mut Budget,
+        out: &mut Vec<Fragment>,
+    ) -> Result<(), Exhausted> {
+        let mut done_to = 0;
+        for at in memchr::memchr_iter(self.marker, text) {
+            if at < done_to || !(self.escape)(&text[at..]) {
+                continue;
+            }
+            let span = token_around(text, at);
+            done_to = span.end;
+            if let Some(bytes) = (self.decode)(&text[span.clone()]) {
+                charge(budget, bytes.len(), self.encoding)?;
+                out.push(Fragment {
+                    span,
+                    bytes,
+                    encoding: self.encoding,
+                    member: None,
+                });
+            }
         }
-        let span = token_around(text, at);
-        done_to = span.end;
-        if let Some(bytes) = decode(&text[span.clone()]) {
-            charge(budget, bytes.len(), encoding)?;
-            out.push(Fragment {
-                span,
-                bytes,
-                encoding,
-                member: None,
-            });
-        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// git's own heuristic: a NUL byte in the first 8,000 bytes makes a file binary.

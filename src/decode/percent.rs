@@ -1,28 +1,14 @@
 //! Percent-encoding (`%73%6B_live_…`, `key%3Dsk_live_…`): URLs, form bodies,
 //! query strings in logs.
 
-use super::{by_token, Budget, Decoder, Exhausted, Fragment};
+use super::Tokens;
 
-pub struct Percent;
-
-impl Decoder for Percent {
-    fn fragments(
-        &self,
-        text: &[u8],
-        budget: &mut Budget,
-        out: &mut Vec<Fragment>,
-    ) -> Result<(), Exhausted> {
-        by_token(
-            text,
-            b'%',
-            |at| at.len() >= 3 && at[1].is_ascii_hexdigit() && at[2].is_ascii_hexdigit(),
-            "percent-encoded",
-            budget,
-            out,
-            decode,
-        )
-    }
-}
+pub const PERCENT: Tokens = Tokens {
+    marker: b'%',
+    escape: |at| at.len() >= 3 && at[1].is_ascii_hexdigit() && at[2].is_ascii_hexdigit(),
+    encoding: "percent-encoded",
+    decode,
+};
 
 /// The token decoded, when it holds at least one `%XX`.
 fn decode(token: &[u8]) -> Option<Vec<u8>> {
@@ -35,6 +21,7 @@ fn decode(token: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::{Budget, Decoder};
 
     #[test]
     fn escapes_are_decoded_token_by_token() {
@@ -44,7 +31,7 @@ mod tests {
         };
         let mut out = Vec::new();
         let text = b"GET /pay?k=%4D%41RKER_abc&x=1 HTTP/1.1 and 100% sure";
-        Percent.fragments(text, &mut budget, &mut out).unwrap();
+        PERCENT.fragments(text, &mut budget, &mut out).unwrap();
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].bytes, b"/pay?k=MARKER_abc&x=1");
         assert_eq!(&text[out[0].span.clone()], b"/pay?k=%4D%41RKER_abc&x=1");
