@@ -15,7 +15,10 @@ impl Decoder for Continuation {
         out: &mut Vec<Fragment>,
     ) -> Result<(), Exhausted> {
         let mut done_to = 0;
-        for at in memchr::memmem::find_iter(text, b"\\\n") {
+        // Built once: a searcher costs more to build than most files take to search.
+        static CONTINUED: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\\\n"));
+        for at in CONTINUED.find_iter(text) {
             if at < done_to {
                 continue;
             }

@@ -1,9 +1,9 @@
 //! HTML and XML character references: `&#115;&#107;_live_…`, `&#x73;`, and the
 //! named ones people write around them (`&quot;`, `&amp;`).
 
-use super::Tokens;
+use super::Escape;
 
-pub const ENTITIES: Tokens = Tokens {
+pub const ENTITIES: Escape = Escape {
     marker: b'&',
     escape: |at| at.get(1) == Some(&b'#'),
     encoding: "HTML-entity-encoded",

@@ -88,9 +88,7 @@ pub enum Reads {
 pub static DECODERS: &[&dyn Decoder] = &[
     &archive::Archives,
     &base64::Base64,
-    &percent::PERCENT,
-    &escapes::ESCAPES,
-    &html::ENTITIES,
+    &Tokens(TOKEN_ESCAPES),
     &join::Join,
     &continuation::Continuation,
 ];
@@ -125,18 +123,26 @@ fn charge(budget: &mut Budget, bytes: usize, who: &str) -> Result<(), Exhausted>
     Ok(())
 }
 
-/// A decoder of escapes written inside tokens: a `marker` byte that `escape`
+/// One kind of escape written inside tokens: a `marker` byte that `escape`
 /// accepts where it stands (`%` before two hex digits, `&#`, `\\u`) makes the
 /// token around it worth `decode`-ing, once per token, keeping the tokens it turns
 /// into something else. Markers that start no escape (Rust's `&`, a path's `\\`)
 /// cost one comparison. Percent-encoding, numeric escapes and HTML references are
-/// each one of these.
-pub struct Tokens {
+/// each one of these, and one line in [`TOKEN_ESCAPES`].
+pub struct Escape {
     marker: u8,
     escape: fn(&[u8]) -> bool,
     encoding: &'static str,
     decode: fn(&[u8]) -> Option<Vec<u8>>,
 }
+
+/// Every kind of escape written inside tokens.
+static TOKEN_ESCAPES: &[&Escape] = &[&percent::PERCENT, &escapes::ESCAPES, &html::ENTITIES];
+
+/// The decoder of escapes in tokens: the markers of up to three kinds are found
+/// in one pass over the text, since markers are common in code (`&`, `\\`) and a
+/// pass per kind would read every clean byte once more per kind.
+pub struct Tokens(pub &'static [&'static Escape]);
 
 impl Decoder for Tokens {
     fn fragments(
@@ -145,21 +151,28 @@ impl Decoder for Tokens {
         budget: &mut Budget,
         out: &mut Vec<Fragment>,
     ) -> Result<(), Exhausted> {
-        let mut done_to = 0;
-        for at in memchr::memchr_iter(self.marker, text) {
-            if at < done_to || !(self.escape)(&text[at..]) {
-                continue;
-            }
-            let span = token_around(text, at);
-            done_to = span.end;
-            if let Some(bytes) = (self.decode)(&text[span.clone()]) {
-                charge(budget, bytes.len(), self.encoding)?;
-                out.push(Fragment {
-                    span,
-                    bytes,
-                    encoding: self.encoding,
-                    member: None,
-                });
+        for kinds in self.0.chunks(3) {
+            let marker = |i: usize| kinds.get(i).map_or(kinds[0].marker, |k| k.marker);
+            let mut done_to = [0usize; 3];
+            for at in memchr::memchr3_iter(marker(0), marker(1), marker(2), text) {
+                let Some(which) = kinds.iter().position(|k| k.marker == text[at]) else {
+                    continue;
+                };
+                let kind = kinds[which];
+                if at < done_to[which] || !(kind.escape)(&text[at..]) {
+                    continue;
+                }
+                let span = token_around(text, at);
+                done_to[which] = span.end;
+                if let Some(bytes) = (kind.decode)(&text[span.clone()]) {
+                    charge(budget, bytes.len(), kind.encoding)?;
+                    out.push(Fragment {
+                        span,
+                        bytes,
+                        encoding: kind.encoding,
+                        member: None,
+                    });
+                }
             }
         }
         Ok(())

@@ -1,9 +1,9 @@
 //! Percent-encoding (`%73%6B_live_…`, `key%3Dsk_live_…`): URLs, form bodies,
 //! query strings in logs.
 
-use super::Tokens;
+use super::Escape;
 
-pub const PERCENT: Tokens = Tokens {
+pub const PERCENT: Escape = Escape {
     marker: b'%',
     escape: |at| at.len() >= 3 && at[1].is_ascii_hexdigit() && at[2].is_ascii_hexdigit(),
     encoding: "percent-encoded",
@@ -31,7 +31,9 @@ mod tests {
         };
         let mut out = Vec::new();
         let text = b"GET /pay?k=%4D%41RKER_abc&x=1 HTTP/1.1 and 100% sure";
-        PERCENT.fragments(text, &mut budget, &mut out).unwrap();
+        crate::decode::Tokens(&[&PERCENT])
+            .fragments(text, &mut budget, &mut out)
+            .unwrap();
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].bytes, b"/pay?k=MARKER_abc&x=1");
         assert_eq!(&text[out[0].span.clone()], b"/pay?k=%4D%41RKER_abc&x=1");
