@@ -101,6 +101,16 @@ pub enum Command {
         #[command(subcommand)]
         action: RulesAction,
     },
+    /// Print a shell completion script (install.sh installs them where the
+    /// system looks, when it has the directories).
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `keyward man > keyward.1`.
+    #[command(hide = true)]
+    Man,
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,6 +11,12 @@ pub enum Error {
     #[error("not inside a git repository ({0})")]
     NotARepository(String),
 
+    /// A command that needs a work tree, run in a bare repository or outside any
+    /// repository. The message itself says what works instead, so no hint: the
+    /// generic "set GIT_DIR" would not help.
+    #[error("{0}")]
+    NeedsWorkTree(String),
+
     /// A repository operation failed; built in `git`, which owns libgit2's errors.
     #[error("{what}: {cause}")]
     Git { what: String, cause: String },
@@ -44,6 +50,16 @@ pub enum Error {
     #[error("{0}")]
     Unsupported(String),
 
+    /// A file the command was given to read: the message says which role it
+    /// plays, so a missing one is recognisable.
+    #[error("reading {what} {}: {source}", path.display())]
+    Read {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -73,7 +89,7 @@ impl Error {
             Error::Unsupported(_) => Some(
                 "this is blocked; until keyward reads it, skip the hook once with --no-verify and check the change by hand",
             ),
-            Error::Io { .. } => None,
+            Error::NeedsWorkTree(_) | Error::Read { .. } | Error::Io { .. } => None,
         }
     }
 }

@@ -207,8 +207,10 @@ impl<'m> Run<'_, 'm> {
     fn limit(&mut self, which: &str) -> Stop {
         let charged = self.start - self.meter.left.get();
         self.note(format!(
-            "{}: {which} reached after {} members / {charged} bytes",
-            self.kind, self.found
+            "{}: {which} reached after {} / {}",
+            self.kind,
+            crate::text::plural(self.found, "member", "members"),
+            crate::text::plural(charged, "byte", "bytes")
         ));
         Stop
     }
