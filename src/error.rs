@@ -69,7 +69,9 @@ pub enum Error {
 }
 
 impl Error {
-    /// The second line of the error report: what the person at the keyboard can do.
+    /// The second line of the error report: what the person at the keyboard can
+    /// do, only where the first line does not already say it (README, "Exit
+    /// status").
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             Error::NotARepository(_) => Some("run keyward from inside a git work tree, or set GIT_DIR"),
@@ -82,9 +84,9 @@ impl Error {
             Error::Rule { builtin: true, .. } => {
                 Some("this is a bug in keyward's built-in rules; please report it")
             }
-            Error::Rule { .. } | Error::Config { .. } => Some(
-                "the commit is blocked until the configuration is fixed; `keyward rules check` checks it",
-            ),
+            // The first line already places the mistake at its file, line and
+            // column: fixing it there is the fix, so nothing more is said.
+            Error::Rule { .. } | Error::Config { .. } => None,
             Error::Usage(_) => Some("see `keyward --help`"),
             Error::Unsupported(_) => Some(
                 "this is blocked; until keyward reads it, skip the hook once with --no-verify and check the change by hand",

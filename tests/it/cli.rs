@@ -283,3 +283,21 @@ fn the_man_page_is_roff_that_man_reads() {
         eprintln!("groff is not installed here; the man page is checked as text only");
     }
 }
+
+#[test]
+fn a_config_error_is_one_line_placing_the_mistake() {
+    let repo = Repo::without_hook();
+    repo.write(
+        ".keyward.toml",
+        "disabled_rules = []\nunknown_setting = 1\n",
+    );
+    // At commit time the config counts as staged.
+    repo.git(&["add", ".keyward.toml"]).ok();
+    for args in [&["scan"][..], &["rules", "list"], &["--staged"]] {
+        let err = one_error_line(repo.keyward(args));
+        assert!(
+            err.contains(".keyward.toml:2:1: unknown field `unknown_setting`"),
+            "{err}"
+        );
+    }
+}
