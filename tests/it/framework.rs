@@ -168,6 +168,6 @@ fn pre_commit_framework_system_hook_uses_keyward_from_path() {
     ];
     repo.run_in(&repo.root, "git", &["commit", "-q", "-m", "pay"], &without)
         .code_is(1)
-        .contains("keyward");
+        .contains("Executable `keyward` not found");
     assert_eq!(repo.head(), before);
 }

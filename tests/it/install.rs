@@ -466,3 +466,112 @@ fn install_outside_a_repository_fails() {
     .code_is(2)
     .contains("run this inside the git repository");
 }
+
+/// husky and lefthook themselves, from the npm registry, installed once under
+/// target/ (pinned: the layouts install.sh relies on are theirs at these
+/// versions).
+fn hook_managers() -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hook-managers");
+    if !dir.join("node_modules/.bin/lefthook").exists() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let status = std::process::Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .args(["husky@9.1.7", "lefthook@2.2.2"])
+            .status()
+            .expect("npm is needed to install husky and lefthook");
+        assert!(status.success(), "npm install husky lefthook failed");
+    }
+    dir.join("node_modules/.bin")
+}
+
+// Installs husky and lefthook from the npm registry: needs the network, so it
+// runs with `cargo test -- --ignored`.
+#[test]
+#[ignore = "needs the network (installs husky and lefthook from npm)"]
+fn real_husky_and_lefthook_run_keyward_from_path() {
+    let tools = hook_managers();
+    let with = format!("{}:{}", tools.display(), path_with_keyward());
+    let without = format!("{}:{BASE_PATH}", tools.display());
+
+    // husky: `husky` sets core.hooksPath and generates .husky/_.
+    let repo = Repo::without_hook();
+    repo.run_in(&repo.root, "husky", &[], &[("PATH", &with)])
+        .ok();
+    repo.write(".husky/pre-commit", "echo lint ran\n");
+    install_with(&repo, &[], &[("PATH", BASE_PATH)])
+        .ok()
+        .contains("git add .husky/pre-commit");
+    holds_no_machine_path(&repo.path(".husky"));
+    let secret = key("sk_live_", 40);
+    repo.write("a.txt", format!("{secret}\n"));
+    repo.git(&["add", "a.txt"]).ok();
+    repo.run_in(
+        &repo.root,
+        "git",
+        &["commit", "-q", "-m", "x"],
+        &[("PATH", &with)],
+    )
+    .code_is(1)
+    .contains("lint ran")
+    .contains("keyward: commit blocked")
+    .no_leak(&secret);
+    repo.run_in(
+        &repo.root,
+        "git",
+        &["commit", "-q", "-m", "x"],
+        &[("PATH", &without)],
+    )
+    .code_is(1)
+    .contains("keyward: error: keyward is not installed (not on PATH)")
+    .contains("husky - pre-commit script failed (code 2)");
+    assert!(repo.head().is_none());
+
+    // lefthook: keyward joins lefthook.yml; `lefthook install` writes git's hooks.
+    let repo = Repo::without_hook();
+    repo.write(
+        "lefthook.yml",
+        "pre-commit:\n  commands:\n    lint:\n      run: echo lint ran\n",
+    );
+    install_with(&repo, &[], &[("PATH", BASE_PATH)])
+        .ok()
+        .contains("git add lefthook.yml");
+    repo.run_in(&repo.root, "lefthook", &["validate"], &[("PATH", &with)])
+        .ok();
+    repo.run_in(&repo.root, "lefthook", &["install"], &[("PATH", &with)])
+        .ok();
+    repo.write("a.txt", format!("{secret}\n"));
+    repo.git(&["add", "a.txt"]).ok();
+    repo.run_in(
+        &repo.root,
+        "git",
+        &["commit", "-q", "-m", "x"],
+        &[("PATH", &with)],
+    )
+    .code_is(1)
+    .contains("lint ran")
+    .contains("keyward: commit blocked")
+    .no_leak(&secret);
+    repo.run_in(
+        &repo.root,
+        "git",
+        &["commit", "-q", "-m", "x"],
+        &[("PATH", &without)],
+    )
+    .code_is(1)
+    .contains("keyward: error: keyward is not installed (not on PATH)");
+    assert!(repo.head().is_none());
+    // A message with a key, through lefthook's commit-msg section.
+    repo.write("a.txt", "clean\n");
+    repo.git(&["add", "a.txt"]).ok();
+    repo.run_in(
+        &repo.root,
+        "git",
+        &["commit", "-q", "-m", &format!("used {secret}")],
+        &[("PATH", &with)],
+    )
+    .code_is(1)
+    .contains("commit message")
+    .no_leak(&secret);
+    assert!(repo.head().is_none());
+}
