@@ -101,8 +101,8 @@ pub enum Command {
         #[command(subcommand)]
         action: RulesAction,
     },
-    /// Print a shell completion script (install.sh installs them where the
-    /// system looks, when it has the directories).
+    /// Print a shell completion script (install.sh installs one for each shell
+    /// it finds on the machine).
     Completions {
         /// The shell to complete for.
         #[arg(value_enum)]
