@@ -135,24 +135,29 @@ missing_line() {
     echo "keyward: error: keyward is not installed (not on PATH), so this $1 check cannot run and is blocked; install it from a keyward checkout with ./install.sh (or cargo install --locked --path .), or skip all hooks once with --no-verify"
 }
 
+# Each block keyward adds to a shared file is marked with its hook, so that
+# installing or removing one hook leaves the others' blocks alone.
 begin_marker='# >>> keyward'
 end_marker='# <<< keyward'
+begin_line() {
+    echo "$begin_marker $1: stops secret API keys (added by keyward's install.sh; calls keyward from PATH)"
+}
 
-# Removes keyward's marked block from a file, in place (through a temporary
-# file, so an interruption never leaves half a hook).
+# Removes the marked block of hook $2 from file $1, in place (through a
+# temporary file, so an interruption never leaves half a hook).
 strip_block() {
     tmp="$1.keyward-tmp.$$"
-    awk -v b="$begin_marker" -v e="$end_marker" '
+    awk -v b="$begin_marker $2:" -v e="$end_marker" '
         index($0, b) == 1 { skip = 1 }
         !skip { print }
-        index($0, e) == 1 { skip = 0 }
+        skip && index($0, e) == 1 { skip = 0 }
     ' "$1" >"$tmp"
     if [ -x "$1" ]; then chmod +x "$tmp"; fi
     mv "$tmp" "$1"
 }
 
 has_block() {
-    [ -f "$1" ] && grep -q "^$begin_marker" "$1"
+    [ -f "$1" ] && grep -q "^$begin_marker $2:" "$1"
 }
 
 # True when a file holds nothing but a shebang, comments and blank lines.
@@ -181,9 +186,9 @@ if [ "$uninstall" -eq 1 ]; then
             fi
         fi
         target="$script_dir/$hook"
-        if [ "$manager" != local ] && has_block "$target"; then
+        if [ "$manager" != local ] && has_block "$target" "$hook"; then
             removed=$((removed + 1))
-            strip_block "$target"
+            strip_block "$target" "$hook"
             if is_empty_script "$target"; then
                 rm -f "$target"
                 echo "removed $target (it only called keyward); commit the removal"
@@ -191,12 +196,12 @@ if [ "$uninstall" -eq 1 ]; then
                 echo "removed keyward from $target; commit the change"
             fi
         fi
+        if [ -n "$lefthook_file" ] && has_block "$lefthook_file" "$hook"; then
+            removed=$((removed + 1))
+            strip_block "$lefthook_file" "$hook"
+            echo "removed keyward's $hook command from $lefthook_file; commit the change"
+        fi
     done
-    if [ -n "$lefthook_file" ] && has_block "$lefthook_file"; then
-        removed=$((removed + 1))
-        strip_block "$lefthook_file"
-        echo "removed keyward's commands from $lefthook_file; commit the change"
-    fi
     [ "$removed" -gt 0 ] || echo "no keyward hook is installed in $hooks_dir; nothing to do"
     exit 0
 fi
@@ -294,14 +299,14 @@ case "$manager" in
                 [ ! -e "$target.keyward-chained" ] || mv "$target.keyward-chained" "$target"
             fi
             if [ -f "$target" ]; then
-                has_block "$target" && strip_block "$target"
+                has_block "$target" "$hook" && strip_block "$target" "$hook"
                 # A last line without a newline would swallow the marker.
                 [ -z "$(tail -c 1 "$target")" ] || echo >>"$target"
             else
                 printf '#!/bin/sh\n' >"$target"
             fi
             {
-                echo "$begin_marker: stops secret API keys (added by keyward's install.sh; calls keyward from PATH)"
+                begin_line "$hook"
                 echo "command -v keyward >/dev/null 2>&1 || { echo \"$(missing_line "$hook")\" >&2; exit 2; }"
                 echo "$(keyward_call "$hook") || exit \$?"
                 echo "$end_marker"
@@ -321,7 +326,7 @@ case "$manager" in
         # lefthook's docs and `lefthook add` write); false otherwise.
         insert_command() {
             tmp="$lefthook_file.keyward-tmp.$$"
-            awk -v hook="$1:" -v entry="$2" -v b="$begin_marker" -v e="$end_marker" '
+            awk -v hook="$1:" -v entry="$2" -v b="$(begin_line "$1")" -v e="$end_marker" '
                 { lines[NR] = $0 }
                 END {
                     at = 0
@@ -338,7 +343,7 @@ case "$manager" in
                     for (i = 1; i <= NR; i++) {
                         print lines[i]
                         if (i == at) {
-                            print b ": stops secret API keys (added by keyward'"'"'s install.sh; calls keyward from PATH)"
+                            print b
                             print entry
                             print e
                         }
@@ -348,10 +353,10 @@ case "$manager" in
             mv "$tmp" "$lefthook_file"
             shared_files=" ${lefthook_file#"$top"/}"
         }
-        has_block "$lefthook_file" && strip_block "$lefthook_file"
         by_hand=''
         block=''
         for hook in $hooks; do
+            has_block "$lefthook_file" "$hook" && strip_block "$lefthook_file" "$hook"
             case "$hook" in
                 pre-push) call='keyward pre-push {1} {2}' ;;
                 commit-msg) call='keyward commit-msg {1}' ;;
@@ -373,19 +378,17 @@ $hook:
 $entry"
             else
                 block="$block
+$(begin_line "$hook")
 $hook:
   commands:
-$entry"
+$entry
+$end_marker"
                 note "keyward $hook hook installed: a $hook command in $lefthook_file (calls keyward from PATH)"
             fi
         done
         if [ -n "$block" ]; then
             [ -z "$(tail -c 1 "$lefthook_file")" ] || echo >>"$lefthook_file"
-            {
-                echo "$begin_marker: stops secret API keys (added by keyward's install.sh; calls keyward from PATH)"
-                printf '%s\n' "$block" | sed '1d'
-                echo "$end_marker"
-            } >>"$lefthook_file"
+            printf '%s\n' "$block" | sed '1d' >>"$lefthook_file"
             shared_files=" ${lefthook_file#"$top"/}"
         fi
         if [ -n "$by_hand" ]; then
@@ -411,7 +414,7 @@ echo "keyward is installed:$summary"
 
 if [ -n "$shared_files" ]; then
     echo
-    echo "These files are shared with everyone who clones this repository, so they are about to be committed: keyward is called in them from PATH, with no path from this machine, and a teammate without keyward is blocked (exit 2) with a line saying how to install it. Each got a block between '$begin_marker' and '$end_marker' lines; review it (git diff), then commit:"
+    echo "These files are shared with everyone who clones this repository, so they are about to be committed: keyward is called in them from PATH, with no path from this machine, and a teammate without keyward is blocked (exit 2) with a line saying how to install it. Each got a block between '$begin_marker <hook>' and '$end_marker' lines; review it (git diff), then commit:"
     echo "    git add$shared_files && git commit -m 'Check commits for secret API keys with keyward'"
 fi
 

@@ -445,6 +445,21 @@ fn lefthook_gets_a_keyward_command_calling_it_from_path() {
         .code_is(2)
         .contains("keyward: error: keyward is not installed (not on PATH), so this pre-commit check cannot run");
 
+    // One hook at a time leaves the others' commands alone.
+    install_with(&repo, &["--hook", "pre-commit"], &[("PATH", BASE_PATH)]).ok();
+    assert_eq!(hook_text(&repo, "lefthook.yml"), yaml);
+    install_with(
+        &repo,
+        &["--uninstall", "--hook", "commit-msg"],
+        &[("PATH", BASE_PATH)],
+    )
+    .ok()
+    .contains("removed keyward's commit-msg command");
+    let partial = hook_text(&repo, "lefthook.yml");
+    assert!(!partial.contains("\ncommit-msg:"), "{partial}");
+    assert!(partial.contains("keyward --staged"), "{partial}");
+    assert!(partial.contains("keyward pre-merge-commit"), "{partial}");
+
     install_with(&repo, &["--uninstall"], &[("PATH", BASE_PATH)]).ok();
     assert_eq!(hook_text(&repo, "lefthook.yml"), original);
 }
