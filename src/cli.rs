@@ -84,9 +84,10 @@ pub enum Command {
     PreMergeCommit,
     /// Write a baseline of the current findings, so later runs ignore them.
     Baseline {
-        /// Where to write it.
-        #[arg(long, short, default_value = ".keyward-baseline.json")]
-        output: PathBuf,
+        /// Where to write it. Default: .keyward-baseline.json at the top of the
+        /// work tree, where later runs read it.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
         /// Baseline the findings of all history rather than of the working tree.
         #[arg(long)]
         history: bool,

@@ -79,7 +79,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             output,
             history,
             accept,
-        }) => write_baseline(common, output, *history, accept),
+        }) => write_baseline(common, output.as_deref(), *history, accept),
         Some(Command::Rules { action }) => rules(common, action),
         Some(Command::Completions { shell }) => completions(*shell),
         Some(Command::Man) => man(),
@@ -473,7 +473,7 @@ fn commit_msg(common: &Common, file: &Path) -> Result<Outcome> {
 
 fn write_baseline(
     common: &Common,
-    output: &Path,
+    output: Option<&Path>,
     history: bool,
     accept: &[String],
 ) -> Result<Outcome> {
@@ -494,7 +494,21 @@ fn write_baseline(
             repo.root().display()
         )));
     }
-    let pipeline = pipeline(common, Some(repo.root()), false)?;
+    // The whole work tree, named from its top as every other check names paths
+    // (fingerprints hash the path): run from a subdirectory, a scan of `.` would
+    // record that part only, under paths no later check computes.
+    let root = repo.root().to_path_buf();
+    let output = match output {
+        Some(path) => std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_path_buf()),
+        None => root.join(baseline::FILE_NAME),
+    };
+    std::env::set_current_dir(&root).map_err(|source| Error::Io {
+        path: root.clone(),
+        source,
+    })?;
+    let pipeline = pipeline(common, Some(&root), false)?;
     let results = if history {
         let commits = repo.commits(&git::Range::All)?;
         scan_commits(&pipeline, &repo, &commits, true)?
@@ -545,7 +559,7 @@ fn write_baseline(
             f.rule_id
         );
     }
-    let count = Baseline::write(output, &entries)?;
+    let count = Baseline::write(&output, &entries)?;
     eprintln!(
         "keyward: wrote {} to {}; later runs ignore those findings",
         text::plural(count, "fingerprint", "fingerprints"),

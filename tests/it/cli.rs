@@ -208,6 +208,32 @@ fn baseline_counts_in_the_right_number() {
         .contains("wrote 1 fingerprint to");
 }
 
+#[test]
+fn a_baseline_made_in_a_subdirectory_covers_the_work_tree_and_lands_at_its_top() {
+    let repo = Repo::without_hook();
+    repo.write("config.env", "DB_PASSWORD=h7$Kq2p!xZ9w\n");
+    repo.write("app/settings.env", "API_TOKEN=Zr8#pQ4m!vT2\n");
+    repo.run_in(&repo.path("app"), KEYWARD, &["baseline"], &[])
+        .ok()
+        .contains("wrote 2 fingerprints to");
+    assert!(repo.path(".keyward-baseline.json").exists());
+    assert!(!repo.path("app/.keyward-baseline.json").exists());
+    // The fingerprints are the ones a scan from the top computes.
+    let run = repo.keyward(&["scan", "--format", "json"]).ok();
+    let doc = parse(&run);
+    assert_eq!(doc["baselined"], 2, "{doc}");
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 0, "{doc}");
+    // An explicit --output is relative to where it was run.
+    repo.run_in(
+        &repo.path("app"),
+        KEYWARD,
+        &["baseline", "-o", "here.json"],
+        &[],
+    )
+    .ok();
+    assert!(repo.path("app/here.json").exists());
+}
+
 /// Runs `shell -n` (parse only) on a generated script, if that shell is here.
 fn shell_parses(repo: &Repo, shell: &str, script: &Path) -> bool {
     let probe = std::process::Command::new(shell)
