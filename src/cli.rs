@@ -84,9 +84,10 @@ pub enum Command {
     PreMergeCommit,
     /// Write a baseline of the current findings, so later runs ignore them.
     Baseline {
-        /// Where to write it.
-        #[arg(long, short, default_value = ".keyward-baseline.json")]
-        output: PathBuf,
+        /// Where to write it. Default: .keyward-baseline.json at the top of the
+        /// work tree, where later runs read it.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
         /// Baseline the findings of all history rather than of the working tree.
         #[arg(long)]
         history: bool,
@@ -101,6 +102,16 @@ pub enum Command {
         #[command(subcommand)]
         action: RulesAction,
     },
+    /// Print a shell completion script (install.sh installs one for each shell
+    /// it finds on the machine).
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `keyward man > keyward.1`.
+    #[command(hide = true)]
+    Man,
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,6 +11,12 @@ pub enum Error {
     #[error("not inside a git repository ({0})")]
     NotARepository(String),
 
+    /// A command that needs a work tree, run in a bare repository or outside any
+    /// repository. The message itself says what works instead, so no hint: the
+    /// generic "set GIT_DIR" would not help.
+    #[error("{0}")]
+    NeedsWorkTree(String),
+
     /// A repository operation failed; built in `git`, which owns libgit2's errors.
     #[error("{what}: {cause}")]
     Git { what: String, cause: String },
@@ -44,6 +50,16 @@ pub enum Error {
     #[error("{0}")]
     Unsupported(String),
 
+    /// A file the command was given to read: the message says which role it
+    /// plays, so a missing one is recognisable.
+    #[error("reading {what} {}: {source}", path.display())]
+    Read {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -53,7 +69,9 @@ pub enum Error {
 }
 
 impl Error {
-    /// The second line of the error report: what the person at the keyboard can do.
+    /// The second line of the error report: what the person at the keyboard can
+    /// do, only where the first line does not already say it (README, "Exit
+    /// status").
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             Error::NotARepository(_) => Some("run keyward from inside a git work tree, or set GIT_DIR"),
@@ -66,14 +84,14 @@ impl Error {
             Error::Rule { builtin: true, .. } => {
                 Some("this is a bug in keyward's built-in rules; please report it")
             }
-            Error::Rule { .. } | Error::Config { .. } => Some(
-                "the commit is blocked until the configuration is fixed; `keyward rules check` checks it",
-            ),
+            // The first line already places the mistake at its file, line and
+            // column: fixing it there is the fix, so nothing more is said.
+            Error::Rule { .. } | Error::Config { .. } => None,
             Error::Usage(_) => Some("see `keyward --help`"),
             Error::Unsupported(_) => Some(
                 "this is blocked; until keyward reads it, skip the hook once with --no-verify and check the change by hand",
             ),
-            Error::Io { .. } => None,
+            Error::NeedsWorkTree(_) | Error::Read { .. } | Error::Io { .. } => None,
         }
     }
 }

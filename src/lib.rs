@@ -79,9 +79,43 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             output,
             history,
             accept,
-        }) => write_baseline(common, output, *history, accept),
+        }) => write_baseline(common, output.as_deref(), *history, accept),
         Some(Command::Rules { action }) => rules(common, action),
+        Some(Command::Completions { shell }) => completions(*shell),
+        Some(Command::Man) => man(),
     }
+}
+
+/// `keyward completions <shell>`: generated from the clap definition, so the
+/// completions offer exactly the commands and options `--help` lists.
+fn completions(shell: clap_complete::Shell) -> Result<Outcome> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "keyward", &mut out);
+    write_stdout(&out)
+}
+
+/// `keyward man`: the man page (roff), from the same definition.
+fn man() -> Result<Outcome> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut out)
+        .expect("writing to memory cannot fail");
+    write_stdout(&out)
+}
+
+/// A generated file on stdout: a failed write (a full disk under
+/// `> keyward.bash`) is an error, not a silently truncated file.
+fn write_stdout(bytes: &[u8]) -> Result<Outcome> {
+    std::io::stdout()
+        .lock()
+        .write_all(bytes)
+        .map_err(|source| Error::Io {
+            path: PathBuf::from("<stdout>"),
+            source,
+        })?;
+    Ok(Outcome::Clean)
 }
 
 fn pipeline(common: &Common, root: Option<&Path>, use_baseline: bool) -> Result<Pipeline> {
@@ -178,6 +212,7 @@ fn staged_reader<'a>(
 
 fn staged(common: &Common) -> Result<Outcome> {
     let repo = git::Repo::open_from_env()?;
+    need_work_tree(&repo, "checking staged changes")?;
     let staged = repo.staged(amending())?;
     let temporary = std::env::var_os("GIT_INDEX_FILE")
         .and_then(|p| Path::new(&p).file_name().map(|n| n != "index"))
@@ -227,6 +262,20 @@ fn staged(common: &Common) -> Result<Outcome> {
     let blobs = source::staged::blobs(&staged);
     let results = pipeline.run(&blobs, Some(&repo.location()), None)?;
     emit(common, mode, Some((&results, &pipeline)))
+}
+
+/// Staged checks read the index of a work tree; a bare repository (a server's, a
+/// mirror) has none. What does work there is said, since the usual advice (set
+/// GIT_DIR) would not help.
+fn need_work_tree(repo: &git::Repo, what: &str) -> Result<()> {
+    if repo.is_bare() {
+        return Err(Error::NeedsWorkTree(format!(
+            "{} is a bare repository, and {what} needs a work tree: run it in a clone \
+             (in a bare repository, `keyward history` checks what the commits added)",
+            repo.root().display()
+        )));
+    }
+    Ok(())
 }
 
 fn files(common: &Common, paths: &[PathBuf], respect_ignore: bool) -> Result<Outcome> {
@@ -305,6 +354,7 @@ fn pre_push(common: &Common, remote: Option<&str>) -> Result<Outcome> {
 /// commits block.
 fn pre_merge_commit(common: &Common) -> Result<Outcome> {
     let repo = git::Repo::open_from_env()?;
+    need_work_tree(&repo, "checking a merge")?;
     let staged = repo.staged(false)?;
     if staged.changes.is_empty() {
         return emit(common, Mode::Merge, None);
@@ -408,7 +458,8 @@ fn push_updates(repo: &git::Repo) -> Result<Vec<git::RefUpdate>> {
 }
 
 fn commit_msg(common: &Common, file: &Path) -> Result<Outcome> {
-    let raw = std::fs::read(file).map_err(|source| Error::Io {
+    let raw = std::fs::read(file).map_err(|source| Error::Read {
+        what: "the commit message file",
         path: file.to_path_buf(),
         source,
     })?;
@@ -422,27 +473,47 @@ fn commit_msg(common: &Common, file: &Path) -> Result<Outcome> {
 
 fn write_baseline(
     common: &Common,
-    output: &Path,
+    output: Option<&Path>,
     history: bool,
     accept: &[String],
 ) -> Result<Outcome> {
-    let repo = git::Repo::open_from_env().ok();
-    let root = repo
-        .as_ref()
-        .map(|r| r.root().to_path_buf())
-        .or_else(|| std::env::current_dir().ok());
-    let pipeline = pipeline(common, root.as_deref(), false)?;
-    let results = match (&repo, history) {
-        (Some(repo), true) => {
-            let commits = repo.commits(&git::Range::All)?;
-            scan_commits(&pipeline, repo, &commits, true)?
-        }
-        (None, true) => {
-            return Err(Error::NotARepository(
-                "--history needs a git repository".into(),
-            ))
-        }
-        (_, false) => scan_files(&pipeline, &[], true)?,
+    // A baseline is committed beside the code it covers, and read from the top
+    // of the work tree: written anywhere else it would hide nothing, while
+    // saying it had.
+    const WHY: &str = "a baseline is committed with the code it covers, so run keyward baseline \
+                       in the repository's work tree";
+    let repo = git::Repo::open_from_env().map_err(|e| match e {
+        Error::NotARepository(_) => Error::NeedsWorkTree(format!(
+            "not inside a git repository: {WHY} (cd into it first)"
+        )),
+        other => other,
+    })?;
+    if repo.is_bare() {
+        return Err(Error::NeedsWorkTree(format!(
+            "{} is a bare repository: {WHY} (a clone)",
+            repo.root().display()
+        )));
+    }
+    // The whole work tree, named from its top as every other check names paths
+    // (fingerprints hash the path): run from a subdirectory, a scan of `.` would
+    // record that part only, under paths no later check computes.
+    let root = repo.root().to_path_buf();
+    let output = match output {
+        Some(path) => std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_path_buf()),
+        None => root.join(baseline::FILE_NAME),
+    };
+    std::env::set_current_dir(&root).map_err(|source| Error::Io {
+        path: root.clone(),
+        source,
+    })?;
+    let pipeline = pipeline(common, Some(&root), false)?;
+    let results = if history {
+        let commits = repo.commits(&git::Range::All)?;
+        scan_commits(&pipeline, &repo, &commits, true)?
+    } else {
+        scan_files(&pipeline, &[], true)?
     };
     // A provider key or a private key is a credential wherever it sits: a
     // baseline takes one only when told so by its fingerprint, after it has been
@@ -467,11 +538,11 @@ fn write_baseline(
             "refusing to baseline {}: a baseline hides a key from every later check, and these \
              are real credentials by their shape. Roll them; then, or if they are fakes, name \
              each one: keyward baseline --accept <fingerprint>",
-            if refused.len() == 1 {
-                "1 live key or private key".to_string()
-            } else {
-                format!("{} live keys or private keys", refused.len())
-            }
+            text::plural(
+                refused.len(),
+                "live key or private key",
+                "live keys or private keys"
+            )
         )));
     }
     let entries: Vec<(&finding::Finding, bool)> = results
@@ -488,10 +559,10 @@ fn write_baseline(
             f.rule_id
         );
     }
-    let count = Baseline::write(output, &entries)?;
+    let count = Baseline::write(&output, &entries)?;
     eprintln!(
-        "keyward: wrote {count} fingerprint{} to {}; later runs ignore those findings",
-        if count == 1 { "" } else { "s" },
+        "keyward: wrote {} to {}; later runs ignore those findings",
+        text::plural(count, "fingerprint", "fingerprints"),
         output.display()
     );
     Ok(Outcome::Clean)
@@ -499,44 +570,58 @@ fn write_baseline(
 
 fn rules(common: &Common, action: &RulesAction) -> Result<Outcome> {
     let config = Config::load(work_root().as_deref(), common.config.as_deref())?;
-    for w in &config.warnings {
-        eprintln!("keyward: warning: {}", text::printable_text(w));
-    }
-    let scanner = scan::Scanner::new(config.catalogue)?;
-    let mut out = std::io::stdout().lock();
-    match action {
-        RulesAction::List => {
-            for rule in &scanner.catalogue().rules {
-                // A committed config writes these: untrusted text.
-                let _ = writeln!(
-                    out,
-                    "{:<40} {:<6} {}",
-                    text::printable_text(&rule.spec.id),
-                    rule.spec.severity.as_str(),
-                    text::printable_text(&rule.spec.description)
-                );
-            }
-            Ok(Outcome::Clean)
+    // A machine format keeps stderr empty: its warnings go into the document.
+    if common.format == cli::Format::Human {
+        for w in &config.warnings {
+            eprintln!("keyward: warning: {}", text::printable_text(w));
         }
+    }
+    let warnings: Vec<String> = config
+        .warnings
+        .iter()
+        .map(|w| text::printable_text(w))
+        .collect();
+    let scanner = scan::Scanner::new(config.catalogue)?;
+    let catalogue = scanner.catalogue();
+    let (document, outcome) = match action {
+        RulesAction::List => (
+            report::catalogue::list(catalogue, common.format, &warnings)?,
+            Outcome::Clean,
+        ),
         RulesAction::Check => {
             let failures = scan::check_examples(&scanner, false);
-            for f in &failures {
-                let _ = writeln!(out, "FAIL {}", text::printable_text(f));
-            }
-            let _ = writeln!(
-                out,
-                "{} rules checked, {} failure{}",
-                scanner.catalogue().rules.len(),
-                failures.len(),
-                if failures.len() == 1 { "" } else { "s" }
-            );
-            Ok(if failures.is_empty() {
+            let outcome = if failures.is_empty() {
                 Outcome::Clean
             } else {
                 Outcome::Blocked
-            })
+            };
+            let document = report::catalogue::check(catalogue, failures, common.format, &warnings)?;
+            (document, outcome)
+        }
+    };
+    // The listing is what was asked for, in every format: stdout, as before.
+    write_out(common, &document, true)?;
+    Ok(outcome)
+}
+
+/// Writes a rendered document to `--report`'s file, or to stdout or stderr.
+fn write_out(common: &Common, text: &str, to_stdout: bool) -> Result<()> {
+    match &common.report {
+        Some(path) => std::fs::write(path, text).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?,
+        None if to_stdout => {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
+        None => {
+            // A hook's stderr is what git shows the person. A failed write must
+            // not turn a block into a pass, so it is ignored here; the exit status
+            // still carries the verdict.
+            let _ = std::io::stderr().write_all(text.as_bytes());
         }
     }
+    Ok(())
 }
 
 /// Renders and writes the report in the chosen format, and decides the outcome.
@@ -558,21 +643,7 @@ fn emit(common: &Common, mode: Mode, result: Option<(&Results, &Pipeline)>) -> R
     let tty = !to_file && std::io::stderr().is_terminal();
     let renderer = report::renderer(common.format, color_for(common.color, tty));
     let text = renderer.render(&report);
-    match &common.report {
-        Some(path) => std::fs::write(path, &text).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?,
-        None if renderer.to_stdout() => {
-            let _ = std::io::stdout().write_all(text.as_bytes());
-        }
-        None => {
-            // A hook's stderr is what git shows the person. A failed write must
-            // not turn a block into a pass, so it is ignored here; the exit status
-            // still carries the verdict.
-            let _ = std::io::stderr().write_all(text.as_bytes());
-        }
-    }
+    write_out(common, &text, renderer.to_stdout())?;
     Ok(if report.blocked() {
         Outcome::Blocked
     } else if !results.not_scanned.is_empty() && unscanned_blocks {

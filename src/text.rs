@@ -1,6 +1,12 @@
 //! Making attacker-controlled text (paths, matched bytes) safe to print and to paste
 //! into a shell.
 
+/// A count with its noun in the right number: "1 failure", "2 failures". Every
+/// message with a count goes through this, so none says "1 failures".
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A path as printable text: invalid UTF-8 is replaced, and control characters
 /// (escape sequences, newlines, bidi overrides) are shown escaped rather than sent
 /// to the terminal.

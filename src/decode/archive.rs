@@ -207,8 +207,10 @@ impl<'m> Run<'_, 'm> {
     fn limit(&mut self, which: &str) -> Stop {
         let charged = self.start - self.meter.left.get();
         self.note(format!(
-            "{}: {which} reached after {} members / {charged} bytes",
-            self.kind, self.found
+            "{}: {which} reached after {} / {}",
+            self.kind,
+            crate::text::plural(self.found, "member", "members"),
+            crate::text::plural(charged, "byte", "bytes")
         ));
         Stop
     }
@@ -644,7 +646,7 @@ mod tests {
         assert_eq!(
             result,
             Err(Exhausted(
-                "zip: byte limit reached after 1 members / 4096 bytes".into()
+                "zip: byte limit reached after 1 member / 4096 bytes".into()
             ))
         );
         assert_eq!(out[0].bytes.len(), 4096);
@@ -662,7 +664,7 @@ mod tests {
         assert_eq!(
             result,
             Err(Exhausted(
-                "gzip: byte limit reached after 1 members / 1000 bytes".into()
+                "gzip: byte limit reached after 1 member / 1000 bytes".into()
             ))
         );
         assert_eq!(out[0].bytes.len(), 1000);
@@ -709,7 +711,7 @@ mod tests {
             panic!("over the member budget must not pass")
         };
         assert!(
-            why.starts_with("tar.gz: member limit reached after 1 members / "),
+            why.starts_with("tar.gz: member limit reached after 1 member / "),
             "{why}"
         );
         assert_eq!(out.len(), 1);

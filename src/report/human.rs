@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::idiom::load_from_env;
 use super::{Color, Mode, Report, StagedBy};
 use crate::finding::{Finding, Location};
-use crate::text::{printable_path, printable_text, shell_word};
+use crate::text::{plural, printable_path, printable_text, shell_word};
 
 const DEFAULT_ENV_VAR: &str = "API_KEY";
 
@@ -125,10 +125,6 @@ fn render(report: &Report, color: Color) -> String {
         );
     }
     out
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// One line per finding, `path:line:column` first so terminals and editors can

@@ -4,6 +4,7 @@
 //! format ever sees a secret in full: findings carry `Secret`, whose only printable
 //! form is redacted.
 
+pub mod catalogue;
 pub mod human;
 mod idiom;
 pub mod json;

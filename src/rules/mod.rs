@@ -291,9 +291,9 @@ impl Rule {
             .map_err(|e| self.fail(format!("invalid regex: {e}")))?;
         if self.spec.secret_group >= re.captures_len() {
             return Err(self.fail(format!(
-                "secret_group {} does not exist in the regex ({} groups)",
+                "secret_group {} does not exist in the regex ({})",
                 self.spec.secret_group,
-                re.captures_len() - 1
+                crate::text::plural(re.captures_len() - 1, "group", "groups")
             )));
         }
         Ok(self.regex.get_or_init(|| re))
@@ -306,6 +306,45 @@ impl Rule {
             self.regex()?;
         }
         Ok(())
+    }
+
+    /// Where the rule came from: the built-in catalogue or a configuration path.
+    pub fn origin(&self) -> &str {
+        &self.origin.name
+    }
+
+    /// The service whose credential this rule finds: the first word of the rule
+    /// id, by the catalogue's naming convention (`stripe-live-secret-key`), with
+    /// the few ids that abbreviate the name spelled out. None for rules about a
+    /// kind of secret rather than a service (private keys, passwords in URLs and
+    /// connection strings, generic assignments).
+    pub fn provider(&self) -> Option<&str> {
+        const NONE: &[&str] = &[
+            "private",
+            "putty",
+            "generic",
+            "url",
+            "database",
+            "pgpass",
+            "jdbc",
+            "connection",
+        ];
+        const SPELLED: &[(&str, &str)] = &[
+            ("gcp", "google"),
+            ("npmrc", "npm"),
+            ("fly", "fly.io"),
+            ("crates", "crates.io"),
+        ];
+        let first = self.spec.id.split(['-', '_', '.']).next().unwrap_or("");
+        if first.is_empty() || self.spec.engine.is_some() || NONE.contains(&first) {
+            return None;
+        }
+        Some(
+            SPELLED
+                .iter()
+                .find(|(short, _)| *short == first)
+                .map_or(first, |(_, name)| name),
+        )
     }
 
     /// Length of the keyword the secret starts with (`sk_live_`): the part of a

@@ -119,3 +119,55 @@ fn pre_commit_framework_runs_keyward_from_a_hook_repository() {
         .ok();
     assert_ne!(repo.head(), before);
 }
+
+/// `keyward-system`: the framework runs the keyward on PATH instead of building
+/// one, and without keyward on PATH the commit is refused, never let through.
+#[test]
+#[ignore = "needs the network (installs pre-commit from PyPI)"]
+fn pre_commit_framework_system_hook_uses_keyward_from_path() {
+    let pre_commit = pre_commit();
+    let repo = Repo::without_hook();
+    let (source, rev) = hook_source(&repo);
+    repo.write(
+        ".pre-commit-config.yaml",
+        format!(
+            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: keyward-system\n",
+            source.display()
+        ),
+    );
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pre-commit-home");
+    let keyward_dir = Path::new(crate::util::KEYWARD).parent().unwrap();
+    let with = format!("{}:/usr/local/bin:/usr/bin:/bin", keyward_dir.display());
+    let env = [
+        ("PRE_COMMIT_HOME", home.to_str().unwrap()),
+        ("PATH", with.as_str()),
+    ];
+    repo.run_in(&repo.root, pre_commit.to_str().unwrap(), &["install"], &env)
+        .ok();
+    repo.git(&["add", ".pre-commit-config.yaml"]).ok();
+    repo.run_in(&repo.root, "git", &["commit", "-q", "-m", "config"], &env)
+        .ok();
+
+    let secret = key("sk_live_", 99);
+    repo.write("pay.py", format!("stripe.api_key = '{secret}'\n"));
+    repo.git(&["add", "pay.py"]).ok();
+    let before = repo.head();
+    repo.run_in(&repo.root, "git", &["commit", "-q", "-m", "pay"], &env)
+        .code_is(1)
+        .contains("keyward (secret API keys)")
+        .contains("stripe-live-secret-key")
+        .no_leak(&secret);
+    assert_eq!(repo.head(), before);
+
+    // No keyward on PATH: refused, whatever is staged.
+    repo.write("pay.py", "clean\n");
+    repo.git(&["add", "pay.py"]).ok();
+    let without = [
+        ("PRE_COMMIT_HOME", home.to_str().unwrap()),
+        ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+    ];
+    repo.run_in(&repo.root, "git", &["commit", "-q", "-m", "pay"], &without)
+        .code_is(1)
+        .contains("Executable `keyward` not found");
+    assert_eq!(repo.head(), before);
+}

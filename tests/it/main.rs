@@ -6,6 +6,7 @@ mod util;
 #[path = "../corpus/mod.rs"]
 mod corpus;
 
+mod cli;
 mod config;
 mod detection;
 mod formats;

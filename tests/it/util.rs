@@ -157,6 +157,12 @@ impl Repo {
         repo
     }
 
+    /// The repository's own HOME, where install.sh puts completions and the man
+    /// page by default.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.root.join(rel)
     }
