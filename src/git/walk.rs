@@ -116,35 +116,38 @@ pub fn index_against_tree(
     head: Option<&Tree>,
 ) -> Result<Walked> {
     let mut out = Walked::default();
-    let mut stack = vec![(Vec::new(), head.cloned(), 0, index.entries.len())];
+    let mut stack = vec![(Vec::new(), head.map(Tree::id), 0, index.entries.len())];
     while let Some((prefix, head, lo, hi)) = stack.pop() {
         index_dir(repo, index, &prefix, head, lo, hi, &mut out, &mut stack)?;
     }
     Ok(out)
 }
 
-type DirFrame<'r> = (Vec<u8>, Option<Tree<'r>>, usize, usize);
+/// A directory still to walk: its prefix, HEAD's tree there (by id: a directory
+/// the cache-tree vouches for is never read), and its index entries.
+type DirFrame = (Vec<u8>, Option<Oid>, usize, usize);
 
 /// One directory of the index, entries `lo..hi`, all under `prefix`. Its
 /// subdirectories are pushed onto `stack`.
 #[allow(clippy::too_many_arguments)]
-fn index_dir<'r>(
-    repo: &'r Repository,
+fn index_dir(
+    repo: &Repository,
     index: &IndexFile,
     prefix: &[u8],
-    head: Option<Tree<'r>>,
+    head: Option<Oid>,
     lo: usize,
     hi: usize,
     out: &mut Walked,
-    stack: &mut Vec<DirFrame<'r>>,
+    stack: &mut Vec<DirFrame>,
 ) -> Result<()> {
     let key = prefix.strip_suffix(b"/").unwrap_or(prefix);
-    if let (Some(cached), Some(head)) = (index.cache.get(key), &head) {
-        if cached.id == Some(head.id().as_bytes()) && cached.entries == hi - lo {
+    if let (Some(cached), Some(head)) = (index.cache.get(key), head) {
+        if cached.id == Some(head.as_bytes()) && cached.entries == hi - lo {
             out.skipped_entries += hi - lo;
             return Ok(());
         }
     }
+    let head = head.map(|id| find_tree(repo, id)).transpose()?;
     let mut seen: HashSet<Vec<u8>> = HashSet::new();
     let mut k = lo;
     while k < hi {
@@ -180,7 +183,7 @@ fn index_dir<'r>(
                     seen.insert(name.to_vec());
                 }
                 let sub_head = match head.as_ref().and_then(|h| h.get_name_bytes(name)) {
-                    Some(e) if e.kind() == Some(ObjectType::Tree) => Some(find_tree(repo, e.id())?),
+                    Some(e) if e.kind() == Some(ObjectType::Tree) => Some(e.id()),
                     _ => None,
                 };
                 // `partition_point` found at least the entry at k, which starts

@@ -489,8 +489,13 @@ fn hook_managers() -> std::path::PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hook-managers");
     if !dir.join("node_modules/.bin/lefthook").exists() {
         std::fs::create_dir_all(&dir).unwrap();
+        // --ignore-scripts and a cwd outside any repository: lefthook's install
+        // script otherwise installs its hooks into the repository npm runs in
+        // (this one).
         let status = std::process::Command::new("npm")
-            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .current_dir(&dir)
+            .env("LEFTHOOK", "0")
+            .args(["install", "--ignore-scripts", "--no-audit", "--no-fund", "--prefix"])
             .arg(&dir)
             .args(["husky@9.1.7", "lefthook@2.2.2"])
             .status()
