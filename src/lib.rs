@@ -34,6 +34,7 @@ pub mod config;
 pub mod decode;
 pub mod error;
 pub mod finding;
+pub mod fix;
 pub mod git;
 pub mod interrupt;
 pub mod pipeline;
@@ -81,10 +82,28 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
             accept,
         }) => write_baseline(common, output, *history, accept),
         Some(Command::Rules { action }) => rules(common, action),
+        Some(Command::Fix {
+            files,
+            yes,
+            dry_run,
+            env_file,
+        }) => fix::run(
+            common,
+            &fix::Options {
+                files: files.as_deref(),
+                yes: *yes,
+                dry_run: *dry_run,
+                env_file: env_file.as_deref(),
+            },
+        ),
     }
 }
 
-fn pipeline(common: &Common, root: Option<&Path>, use_baseline: bool) -> Result<Pipeline> {
+pub(crate) fn pipeline(
+    common: &Common,
+    root: Option<&Path>,
+    use_baseline: bool,
+) -> Result<Pipeline> {
     pipeline_from(common, root, use_baseline, &config::read_if_file)
 }
 
@@ -176,27 +195,36 @@ fn staged_reader<'a>(
     }
 }
 
-fn staged(common: &Common) -> Result<Outcome> {
+pub(crate) fn staged(common: &Common) -> Result<Outcome> {
+    let (mode, checked) = check_staged(common)?;
+    emit(common, mode, checked.as_ref().map(|(r, p)| (r, p)))
+}
+
+/// The pre-commit check: the mode its report is in, and what it found (nothing
+/// when nothing is staged).
+pub(crate) fn check_staged(common: &Common) -> Result<(Mode, Option<(Results, Pipeline)>)> {
     let repo = git::Repo::open_from_env()?;
     let staged = repo.staged(amending())?;
     let temporary = std::env::var_os("GIT_INDEX_FILE")
         .and_then(|p| Path::new(&p).file_name().map(|n| n != "index"))
         .unwrap_or(false);
-    let mode = Mode::Staged {
+    let how = if repo.merge_in_progress() {
+        report::StagedBy::Merge
+    } else if temporary {
+        report::StagedBy::TemporaryIndex
+    } else {
+        report::StagedBy::Index
+    };
+    let mut mode = Mode::Staged {
         head_unborn: staged.head_unborn,
-        how: if repo.merge_in_progress() {
-            report::StagedBy::Merge
-        } else if temporary {
-            report::StagedBy::TemporaryIndex
-        } else {
-            report::StagedBy::Index
-        },
+        how,
         framework: std::env::var_os("PRE_COMMIT").is_some(),
+        fixable: false,
     };
     // A commit that changes nothing scannable costs no config read, no rule and
     // no automaton.
     if staged.changes.is_empty() {
-        return emit(common, mode, None);
+        return Ok((mode, None));
     }
     let ignored = std::cell::RefCell::new(Vec::new());
     let mut pipeline = pipeline_from(
@@ -226,10 +254,24 @@ fn staged(common: &Common) -> Result<Outcome> {
     }
     let blobs = source::staged::blobs(&staged);
     let results = pipeline.run(&blobs, Some(&repo.location()), None)?;
-    emit(common, mode, Some((&results, &pipeline)))
+    // A blocked commit is offered `keyward fix` when it would fix every key
+    // (planned by reading only; a merge's keys are in other commits).
+    if how != report::StagedBy::Merge && results.findings.iter().any(|f| f.blocks()) {
+        let working = how == report::StagedBy::TemporaryIndex;
+        let offered = fix::offer(
+            &repo,
+            pipeline.scanner().catalogue(),
+            &results.findings,
+            working,
+        );
+        if let Mode::Staged { fixable, .. } = &mut mode {
+            *fixable = offered;
+        }
+    }
+    Ok((mode, Some((results, pipeline))))
 }
 
-fn files(common: &Common, paths: &[PathBuf], respect_ignore: bool) -> Result<Outcome> {
+pub(crate) fn files(common: &Common, paths: &[PathBuf], respect_ignore: bool) -> Result<Outcome> {
     let pipeline = pipeline(common, work_root().as_deref(), true)?;
     let results = scan_files(&pipeline, paths, respect_ignore)?;
     emit(common, Mode::Files, Some((&results, &pipeline)))
@@ -245,7 +287,11 @@ fn work_root() -> Option<PathBuf> {
         .or_else(|| std::env::current_dir().ok())
 }
 
-fn scan_files(pipeline: &Pipeline, paths: &[PathBuf], respect_ignore: bool) -> Result<Results> {
+pub(crate) fn scan_files(
+    pipeline: &Pipeline,
+    paths: &[PathBuf],
+    respect_ignore: bool,
+) -> Result<Results> {
     let roots = if paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
