@@ -48,6 +48,9 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> std::io::Result<()> 
     result
 }
 
+/// A whole file to write: where, what it held when planned, what it gets, mode.
+type Write<'p> = (&'p Path, Option<&'p Vec<u8>>, &'p Vec<u8>, u32);
+
 /// A file written so far, and how to put it back.
 struct Undo {
     path: PathBuf,
@@ -100,7 +103,7 @@ pub fn apply(repo: &Repo, plan: &Plan) -> Result<Applied> {
             Action::Untrack { in_index: false } => {}
         }
     }
-    let mut writes: Vec<(&Path, Option<&Vec<u8>>, &Vec<u8>, u32)> = Vec::new();
+    let mut writes: Vec<Write> = Vec::new();
     if let Some(env) = &plan.env {
         writes.push((&env.path, env.old.as_ref(), &env.new, env.mode));
     }

@@ -145,6 +145,19 @@ pub fn run(common: &Common, options: &Options) -> Result<Outcome> {
         None => crate::staged(common)?,
         Some(paths) => crate::files(common, paths, true)?,
     };
+    if let Some(ignore) = &plan.ignore {
+        eprintln!(
+            "keyward: {} now ignores {}: commit that too when you are ready (git add {})",
+            ignore.shown,
+            plan.ignored.join(", "),
+            ignore.shown
+        );
+    }
+    if !plan.appended.is_empty() {
+        eprintln!(
+            "keyward: the keys themselves are unchanged: if one has ever left this machine, roll it"
+        );
+    }
     if outcome == Outcome::Clean {
         eprintln!(
             "keyward: {what} are clean now: {}",

@@ -8,6 +8,7 @@ mod corpus;
 
 mod config;
 mod detection;
+mod fix;
 mod formats;
 mod framework;
 mod generic;
