@@ -104,7 +104,10 @@ pub fn run(common: &Common, options: &Options) -> Result<Outcome> {
         )?),
     };
     let catalogue = pipeline.scanner().catalogue();
-    let plan = plan::plan(&repo, catalogue, &blocking, source, &base, &env_file)?;
+    let mut plan = plan::plan(&repo, catalogue, &blocking, source, &base, &env_file)?;
+    // Whatever else was found (warnings too) is redacted wherever it shows.
+    plan.secrets
+        .extend(results.findings.iter().map(|f| f.secret.clone()));
     show(&plan, blocking.len(), what);
     if plan.files.is_empty() {
         eprintln!(
@@ -188,8 +191,10 @@ fn redact(line: &[u8], secrets: &[Secret]) -> String {
     printable_path(&out)
 }
 
+/// The changed lines only: a line of context could hold a value no rule
+/// flagged, and nothing unflagged is shown.
 fn show_diff(old: &[u8], new: &[u8], secrets: &[Secret]) {
-    match crate::git::line_diff(old, new, 1) {
+    match crate::git::line_diff(old, new, 0) {
         Ok(lines) => {
             for line in lines {
                 match line {

@@ -607,6 +607,12 @@ pub fn plan(
             new.push(b'\n');
         }
         for rel in &ignore {
+            if rel.contains(&b'\n') || rel.contains(&b'\r') {
+                return Err(Error::Usage(format!(
+                    "{} has a line break in its name, which .gitignore cannot name; rename it",
+                    printable_path(rel)
+                )));
+            }
             // Anchored, and with git's special characters escaped, so the
             // pattern names this one file.
             let mut pattern = b"/".to_vec();
