@@ -275,6 +275,18 @@ pub fn plan(
         group.push(f);
         plan.secrets.push(f.secret.clone());
     }
+    // Where each path is in the index (and the env file, to refuse a tracked one).
+    let mut asked: Vec<Vec<u8>> = order
+        .iter()
+        .filter_map(|p| {
+            base.join(std::ffi::OsStr::from_bytes(p))
+                .strip_prefix(&root)
+                .ok()
+                .map(|r| r.as_os_str().as_bytes().to_vec())
+        })
+        .collect();
+    asked.extend(env_rel.clone());
+    let index = repo.index_entries(&asked.iter().map(Vec::as_slice).collect::<Vec<_>>())?;
     let mut untracking_env_file = false;
     for path in order {
         let group = &by_path[path];
@@ -303,7 +315,7 @@ pub fn plan(
             continue;
         }
         if is_env_file(&rel) {
-            let in_index = repo.index_entry(&rel)?.is_some();
+            let in_index = index.contains_key(&rel);
             if Some(&rel) == env_rel.as_ref() {
                 untracking_env_file = true;
             }
@@ -325,7 +337,7 @@ pub fn plan(
             continue;
         };
         let staged = match source {
-            Source::Index => match repo.index_entry(&rel)? {
+            Source::Index => match index.get(&rel).copied() {
                 Some(e) if e.mode == 0o120000 => {
                     refuse(&mut plan, "a symbolic link".into());
                     continue;
@@ -564,7 +576,7 @@ pub fn plan(
     // The env file: keys appended, created private, and kept out of git.
     if !appended.is_empty() {
         if let Some(rel) = &env_rel {
-            if repo.index_entry(rel)?.is_some() && !untracking_env_file {
+            if index.contains_key(rel) && !untracking_env_file {
                 return Err(Error::Usage(format!(
                     "the env file {env_shown} is tracked by git, so a key moved there would be committed; \
                      take it out of git first (git rm --cached {env_shown}) or name another with --env-file"

@@ -5,6 +5,7 @@
 //! extensions) and swaps the new index in with one rename. Paths and ids go in and
 //! out as plain data.
 
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::os::unix::ffi::OsStrExt;
 use std::process::{Command, Stdio};
@@ -56,25 +57,36 @@ impl Repo {
             .map_err(|e| fail("cannot write a blob to the object database", e))
     }
 
-    /// The stage-0 index entry at `path`, as git reads the index.
-    pub fn index_entry(&self, path: &[u8]) -> Result<Option<IndexEntry>> {
-        let out = self
-            .git_command()
-            .args(["ls-files", "--stage", "-z", "--"])
-            .arg(std::ffi::OsStr::from_bytes(path))
+    /// The stage-0 index entries at `paths`, as git reads the index: one `git
+    /// ls-files` for them all (the whole index when there are many, rather than a
+    /// command line past the system's limit).
+    pub fn index_entries(&self, paths: &[&[u8]]) -> Result<HashMap<Vec<u8>, IndexEntry>> {
+        let mut out = HashMap::new();
+        if paths.is_empty() {
+            return Ok(out);
+        }
+        let mut command = self.git_command();
+        command.args(["--literal-pathspecs", "ls-files", "--stage", "-z", "--"]);
+        if paths.len() <= 1_000 {
+            command.args(paths.iter().map(|p| std::ffi::OsStr::from_bytes(p)));
+        }
+        let listed = command
             .output()
             .map_err(|e| Error::Usage(format!("cannot run git ls-files: {e}")))?;
-        if !out.status.success() {
+        if !listed.status.success() {
             return Err(Error::Git {
                 what: "cannot read the index".into(),
-                cause: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+                cause: String::from_utf8_lossy(&listed.stderr).trim().to_string(),
             });
         }
-        for record in out.stdout.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        let wanted: std::collections::HashSet<&[u8]> = paths.iter().copied().collect();
+        // `<mode> <object> <stage>\t<path>\0`
+        for record in listed.stdout.split(|&b| b == 0).filter(|r| !r.is_empty()) {
             let Some(tab) = memchr::memchr(b'\t', record) else {
                 continue;
             };
-            if &record[tab + 1..] != path {
+            let path = &record[tab + 1..];
+            if !wanted.contains(path) {
                 continue;
             }
             let fields: Vec<&str> = std::str::from_utf8(&record[..tab])
@@ -87,12 +99,15 @@ impl Repo {
             let (Ok(mode), Ok(id)) = (u32::from_str_radix(mode, 8), git2::Oid::from_str(id)) else {
                 continue;
             };
-            return Ok(Some(IndexEntry {
-                mode,
-                id: ObjectId(id),
-            }));
+            out.insert(
+                path.to_vec(),
+                IndexEntry {
+                    mode,
+                    id: ObjectId(id),
+                },
+            );
         }
-        Ok(None)
+        Ok(out)
     }
 
     /// Applies every edit in one `git update-index --index-info`: git locks the

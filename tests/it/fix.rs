@@ -649,3 +649,89 @@ fn the_env_file_is_configurable() {
     assert!(text(&repo, "secrets.env").contains(&secret));
     assert!(!repo.path(".env").exists());
 }
+
+#[test]
+fn on_a_terminal_it_asks_and_only_yes_writes() {
+    if !have("script") {
+        eprintln!("skipped: script (util-linux) is not installed to give keyward a terminal");
+        return;
+    }
+    let secret = key("sk_live_", 99);
+    let content = format!("import os\nPAYMENTS_KEY = \"{secret}\"\n");
+    let repo = staged("app.py", &content);
+    let on_terminal = |answer: &str| {
+        let command = format!(
+            "printf '{answer}\\n' | script -qec '{} fix' /dev/null",
+            crate::util::KEYWARD
+        );
+        repo.run_in(&repo.root, "sh", &["-c", &command], &[])
+    };
+    on_terminal("n")
+        .code_is(1)
+        .no_leak(&secret)
+        .contains("Apply these changes? [y/N]")
+        .contains("nothing was written");
+    assert_eq!(text(&repo, "app.py"), content);
+    assert!(!repo.path(".env").exists());
+    on_terminal("y").ok().no_leak(&secret).contains("clean now");
+    assert!(!text(&repo, "app.py").contains(&secret));
+    assert!(text(&repo, ".env").contains(&secret));
+}
+
+#[test]
+fn a_tracked_env_file_is_not_written_to() {
+    let repo = Repo::new();
+    repo.write(".env", "DEBUG=1\n");
+    repo.commit_unchecked("init");
+    let secret = key("sk_live_", 99);
+    let content = format!("PAYMENTS_KEY = \"{secret}\"\n");
+    repo.write("app.py", &content);
+    repo.git(&["add", "app.py"]).ok();
+    repo.keyward(&["fix", "--yes"])
+        .code_is(2)
+        .no_leak(&secret)
+        .contains("keyward: error: the env file .env is tracked by git")
+        .contains("--env-file");
+    assert_eq!(text(&repo, ".env"), "DEBUG=1\n");
+    assert_eq!(text(&repo, "app.py"), content);
+}
+
+#[test]
+fn the_key_is_written_nowhere_but_the_env_file() {
+    let secret = key("sk_live_", 99);
+    let repo = staged("app.py", &format!("PAYMENTS_KEY = \"{secret}\"\n"));
+    repo.keyward(&["fix", "--yes"]).ok().no_leak(&secret);
+    let mut holding = Vec::new();
+    for entry in walk(&repo.root) {
+        let rel = entry
+            .strip_prefix(&repo.root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if rel.starts_with(".git/") {
+            continue;
+        }
+        let data = std::fs::read(&entry).unwrap();
+        if memchr_find(&data, secret.as_bytes()) {
+            holding.push(rel);
+        }
+    }
+    assert_eq!(holding, [".env"]);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if e.file_type().unwrap().is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn memchr_find(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
