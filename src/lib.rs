@@ -26,7 +26,9 @@
 //! the catalogue, data with its own examples, extended by `config` from
 //! `.keyward.toml` (or a gitleaks config); `pool` runs work over the cores. `run`
 //! returns an [`Outcome`]; `main` maps it to the exit status: 0 clean, 1 blocking
-//! findings, 2 could not check.
+//! findings, 2 could not check. Every command only reads, but `fix`: from the
+//! same owned findings it plans, then writes the working tree, the index (through
+//! `git`), an env file and `.gitignore` as one transaction.
 
 pub mod baseline;
 pub mod cli;

@@ -78,6 +78,7 @@ pub fn apply(repo: &Repo, plan: &Plan) -> Result<Applied> {
     };
     // Objects first: they change nothing until the index names them.
     let mut edits = Vec::new();
+    let mut expected: Vec<(Vec<u8>, IndexEntry)> = Vec::new();
     for file in &plan.files {
         let shown = printable_path(&file.path);
         match &file.action {
@@ -93,6 +94,7 @@ pub fn apply(repo: &Repo, plan: &Plan) -> Result<Applied> {
                             id,
                         },
                     ));
+                    expected.push((file.path.clone(), *entry));
                     applied.originals.push((shown.clone(), "staged", entry.id));
                 } else if let Some(w) = working {
                     let id = repo.write_blob(&w.version.old)?;
@@ -154,8 +156,23 @@ pub fn apply(repo: &Repo, plan: &Plan) -> Result<Applied> {
         });
     }
     if failure.is_none() && !edits.is_empty() {
-        if let Err(e) = repo.update_index(&edits) {
-            failure = Some(e);
+        // An entry staged anew since the plan (a `git add` meanwhile) is not
+        // overwritten: that would unstage someone's change.
+        let planned: Vec<&[u8]> = expected.iter().map(|(p, _)| p.as_slice()).collect();
+        failure = match repo.index_entries(&planned) {
+            Ok(now) => expected
+                .iter()
+                .find(|(p, e)| now.get(p) != Some(e))
+                .map(|(p, _)| {
+                    Error::Usage(format!(
+                        "{} was staged again while keyward fix was running",
+                        printable_path(p)
+                    ))
+                }),
+            Err(e) => Some(e),
+        };
+        if failure.is_none() {
+            failure = repo.update_index(&edits).err();
         }
     }
     if let Some(e) = failure {

@@ -322,6 +322,12 @@ pub fn plan(
             if !repo.is_ignored(&rel)? {
                 ignore.push(rel.clone());
             }
+            if in_index && repo.head_file(&rel).is_some() {
+                plan.notes.push(format!(
+                    "{rel_text} is in earlier commits: this takes it out of the next one only, and \
+                     the keys in it stay in history; if that history has left this machine, roll them"
+                ));
+            }
             plan.files.push(FileFix {
                 path: rel,
                 action: Action::Untrack { in_index },

@@ -735,3 +735,63 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 fn memchr_find(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
+
+#[test]
+fn from_a_subdirectory_paths_and_the_env_file_are_the_work_tree_s() {
+    let secret = key("sk_live_", 99);
+    let repo = staged(
+        "svc/api/app.py",
+        &format!("import os\nPAYMENTS_KEY = \"{secret}\"\n"),
+    );
+    let sub = repo.path("svc/api");
+    repo.run_in(&sub, crate::util::KEYWARD, &["fix", "--yes"], &[])
+        .ok()
+        .no_leak(&secret);
+    assert!(
+        text(&repo, ".env").contains(&secret),
+        "the env file is not at the top"
+    );
+    assert!(!staged_text(&repo, "svc/api/app.py").contains(&secret));
+
+    // --files takes paths as the shell gave them, relative to where it runs.
+    let secret = key("sk_live_", 99);
+    repo.write(
+        "svc/api/other.py",
+        format!("import os\nOTHER_KEY = \"{secret}\"\n"),
+    );
+    repo.run_in(
+        &sub,
+        crate::util::KEYWARD,
+        &["fix", "--files", "other.py", "--yes"],
+        &[],
+    )
+    .ok()
+    .no_leak(&secret);
+    assert!(text(&repo, "svc/api/other.py").contains("os.environ[\"OTHER_KEY\"]"));
+    assert!(text(&repo, ".env").contains(&format!("OTHER_KEY={secret}\n")));
+}
+
+#[test]
+fn a_committed_env_file_is_taken_out_and_history_is_named() {
+    let repo = Repo::new();
+    repo.write(".env", "DEBUG=1\n");
+    repo.commit_unchecked("init");
+    let secret = key("sk_live_", 99);
+    repo.write(".env", format!("DEBUG=1\nSTRIPE_SECRET_KEY={secret}\n"));
+    repo.git(&["add", ".env"]).ok();
+    repo.keyward(&["fix", "--yes"])
+        .ok()
+        .no_leak(&secret)
+        .contains("in earlier commits")
+        .contains("clean now");
+    assert!(
+        text(&repo, ".env").contains(&secret),
+        "the env file lost its key"
+    );
+    repo.commit(&[]).ok();
+    let tree = repo.git(&["ls-tree", "--name-only", "HEAD"]).ok();
+    assert!(
+        !tree.stdout().contains(".env"),
+        "the commit still holds .env"
+    );
+}
