@@ -97,6 +97,26 @@ pub enum Command {
         #[arg(long, value_name = "FINGERPRINT")]
         accept: Vec<String>,
     },
+    /// Fix the blocking findings in the staged changes: each key moves to a
+    /// git-ignored env file and the code reads it from the environment. Shows the
+    /// change (keys redacted) and asks first. The one command that writes to the
+    /// repository: working tree, index, env file and .gitignore.
+    Fix {
+        /// Fix files on disk instead of the staged changes (after a blocked
+        /// `git commit -a` or `git commit <path>`); with no path, the working tree.
+        #[arg(long, num_args = 0.., value_name = "PATH")]
+        files: Option<Vec<PathBuf>>,
+        /// Apply without asking.
+        #[arg(long, conflicts_with = "dry_run")]
+        yes: bool,
+        /// Only show what would change.
+        #[arg(long)]
+        dry_run: bool,
+        /// The env file the keys move to. Default: `[fix] env_file` in
+        /// .keyward.toml, else .env at the top of the work tree.
+        #[arg(long, value_name = "PATH")]
+        env_file: Option<PathBuf>,
+    },
     /// Inspect the rules.
     Rules {
         #[command(subcommand)]

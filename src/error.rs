@@ -60,6 +60,10 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// `keyward fix` could not apply its plan; `what` says what was left.
+    #[error("{what}: {cause}")]
+    Fix { what: String, cause: String },
+
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -91,6 +95,7 @@ impl Error {
             Error::Unsupported(_) => Some(
                 "this is blocked; until keyward reads it, skip the hook once with --no-verify and check the change by hand",
             ),
+            Error::Fix { .. } => Some("fix the cause above and run keyward fix again"),
             Error::NeedsWorkTree(_) | Error::Read { .. } | Error::Io { .. } => None,
         }
     }

@@ -1,18 +1,5 @@
 //! keyward: a git hook that stops secret API keys from being committed and pushed.
 //!
-//! Architecture: `git` reads repositories through libgit2 and hands out plain owned
-//! data; `rules` is the catalogue, data with its own examples; `config` extends it
-//! from `.keyward.toml` (or a gitleaks config); `scan` finds secrets in bytes (one
-//! Aho-Corasick pass over every rule's keywords, then the regex of a hit rule on
-//! that line only) and knows nothing of git; `check` turns a blob into findings
-//! (what is new, allowlists, baseline); `source` feeds it from staged changes,
-//! files, history, pushes and commit messages; `report` renders findings as text,
-//! JSON or SARIF, always with the secret redacted. `run` returns an [`Outcome`];
-//! `main` maps it to the exit status: 0 clean, 1 blocking findings, 2 could not
-//! check.
-
-//! keyward: a git hook that stops secret API keys from being committed and pushed.
-//!
 //! Architecture: one pipeline, data flowing one way. A `source` (staged changes,
 //! files on disk, history, a push, a commit message) yields blobs, each with the
 //! appearances where it occurs: a path, an origin, and what came before it there.
@@ -26,7 +13,9 @@
 //! the catalogue, data with its own examples, extended by `config` from
 //! `.keyward.toml` (or a gitleaks config); `pool` runs work over the cores. `run`
 //! returns an [`Outcome`]; `main` maps it to the exit status: 0 clean, 1 blocking
-//! findings, 2 could not check.
+//! findings, 2 could not check. Every command only reads, but `fix`: from the
+//! same owned findings it plans, then writes the working tree, the index (through
+//! `git`), an env file and `.gitignore` as one transaction.
 
 pub mod baseline;
 pub mod cli;
@@ -34,6 +23,7 @@ pub mod config;
 pub mod decode;
 pub mod error;
 pub mod finding;
+pub mod fix;
 pub mod git;
 pub mod interrupt;
 pub mod pipeline;
@@ -83,6 +73,20 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Some(Command::Rules { action }) => rules(common, action),
         Some(Command::Completions { shell }) => completions(*shell),
         Some(Command::Man) => man(),
+        Some(Command::Fix {
+            files,
+            yes,
+            dry_run,
+            env_file,
+        }) => fix::run(
+            common,
+            &fix::Options {
+                files: files.as_deref(),
+                yes: *yes,
+                dry_run: *dry_run,
+                env_file: env_file.as_deref(),
+            },
+        ),
     }
 }
 
@@ -118,7 +122,11 @@ fn write_stdout(bytes: &[u8]) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn pipeline(common: &Common, root: Option<&Path>, use_baseline: bool) -> Result<Pipeline> {
+pub(crate) fn pipeline(
+    common: &Common,
+    root: Option<&Path>,
+    use_baseline: bool,
+) -> Result<Pipeline> {
     pipeline_from(common, root, use_baseline, &config::read_if_file)
 }
 
@@ -210,28 +218,37 @@ fn staged_reader<'a>(
     }
 }
 
-fn staged(common: &Common) -> Result<Outcome> {
+pub(crate) fn staged(common: &Common) -> Result<Outcome> {
+    let (mode, checked) = check_staged(common)?;
+    emit(common, mode, checked.as_ref().map(|(r, p)| (r, p)))
+}
+
+/// The pre-commit check: the mode its report is in, and what it found (nothing
+/// when nothing is staged).
+pub(crate) fn check_staged(common: &Common) -> Result<(Mode, Option<(Results, Pipeline)>)> {
     let repo = git::Repo::open_from_env()?;
     need_work_tree(&repo, "checking staged changes")?;
     let staged = repo.staged(amending())?;
     let temporary = std::env::var_os("GIT_INDEX_FILE")
         .and_then(|p| Path::new(&p).file_name().map(|n| n != "index"))
         .unwrap_or(false);
-    let mode = Mode::Staged {
+    let how = if repo.merge_in_progress() {
+        report::StagedBy::Merge
+    } else if temporary {
+        report::StagedBy::TemporaryIndex
+    } else {
+        report::StagedBy::Index
+    };
+    let mut mode = Mode::Staged {
         head_unborn: staged.head_unborn,
-        how: if repo.merge_in_progress() {
-            report::StagedBy::Merge
-        } else if temporary {
-            report::StagedBy::TemporaryIndex
-        } else {
-            report::StagedBy::Index
-        },
+        how,
         framework: std::env::var_os("PRE_COMMIT").is_some(),
+        fixable: false,
     };
     // A commit that changes nothing scannable costs no config read, no rule and
     // no automaton.
     if staged.changes.is_empty() {
-        return emit(common, mode, None);
+        return Ok((mode, None));
     }
     let ignored = std::cell::RefCell::new(Vec::new());
     let mut pipeline = pipeline_from(
@@ -261,7 +278,21 @@ fn staged(common: &Common) -> Result<Outcome> {
     }
     let blobs = source::staged::blobs(&staged);
     let results = pipeline.run(&blobs, Some(&repo.location()), None)?;
-    emit(common, mode, Some((&results, &pipeline)))
+    // A blocked commit is offered `keyward fix` when it would fix every key
+    // (planned by reading only; a merge's keys are in other commits).
+    if how != report::StagedBy::Merge && results.findings.iter().any(|f| f.blocks()) {
+        let working = how == report::StagedBy::TemporaryIndex;
+        let offered = fix::offer(
+            &repo,
+            pipeline.scanner().catalogue(),
+            &results.findings,
+            working,
+        );
+        if let Mode::Staged { fixable, .. } = &mut mode {
+            *fixable = offered;
+        }
+    }
+    Ok((mode, Some((results, pipeline))))
 }
 
 /// Staged checks read the index of a work tree; a bare repository (a server's, a
@@ -278,7 +309,7 @@ fn need_work_tree(repo: &git::Repo, what: &str) -> Result<()> {
     Ok(())
 }
 
-fn files(common: &Common, paths: &[PathBuf], respect_ignore: bool) -> Result<Outcome> {
+pub(crate) fn files(common: &Common, paths: &[PathBuf], respect_ignore: bool) -> Result<Outcome> {
     let pipeline = pipeline(common, work_root().as_deref(), true)?;
     let results = scan_files(&pipeline, paths, respect_ignore)?;
     emit(common, Mode::Files, Some((&results, &pipeline)))
@@ -294,7 +325,11 @@ fn work_root() -> Option<PathBuf> {
         .or_else(|| std::env::current_dir().ok())
 }
 
-fn scan_files(pipeline: &Pipeline, paths: &[PathBuf], respect_ignore: bool) -> Result<Results> {
+pub(crate) fn scan_files(
+    pipeline: &Pipeline,
+    paths: &[PathBuf],
+    respect_ignore: bool,
+) -> Result<Results> {
     let roots = if paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {

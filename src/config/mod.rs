@@ -45,6 +45,16 @@ pub(crate) struct ConfigFile {
     pub(crate) allowlist: AllowlistSpec,
     #[serde(default)]
     limits: LimitsSpec,
+    #[serde(default)]
+    fix: FixSpec,
+}
+
+/// `[fix]`: where `keyward fix` moves keys.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FixSpec {
+    /// The env file, relative to the top of the work tree (default `.env`).
+    env_file: Option<PathBuf>,
 }
 
 /// Changes to a built-in rule, by id.
@@ -149,6 +159,8 @@ pub struct Config {
     pub path: Option<PathBuf>,
     /// Things worth saying that do not stop the check (unsupported gitleaks fields).
     pub warnings: Vec<String>,
+    /// `[fix] env_file`: where `keyward fix` moves keys, relative to the root.
+    pub fix_env_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -161,6 +173,7 @@ impl Config {
             unscanned_blocks: true,
             path: None,
             warnings: Vec::new(),
+            fix_env_file: None,
         })
     }
 
@@ -328,6 +341,7 @@ impl Config {
                 "limits.unscanned = \"warn\": content keyward cannot check is let through".into(),
             );
         }
+        config.fix_env_file = file.fix.env_file;
         config.warnings.extend(switched_off(&config));
         Ok(config)
     }
@@ -488,4 +502,25 @@ pub fn globset(patterns: &[String]) -> std::result::Result<GlobSet, globset::Err
         b.add(Glob::new(p)?);
     }
     b.build()
+}
+
+/// `[fix] env_file` from the config (`explicit`, or `.keyward.toml` at `root`),
+/// relative to the root; `.env` when unset.
+pub fn fix_env_file(root: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
+    let path = explicit.map_or_else(|| root.join(FILE_NAME), Path::to_path_buf);
+    let default = PathBuf::from(".env");
+    let Some(text) = read_if_file(&path)? else {
+        return Ok(default);
+    };
+    let table: toml::Table = toml::from_str(&text).map_err(|e| Error::Config {
+        path: path.clone(),
+        line: 0,
+        column: 0,
+        message: e.message().trim().to_string(),
+    })?;
+    Ok(table
+        .get("fix")
+        .and_then(|f| f.get("env_file"))
+        .and_then(|v| v.as_str())
+        .map_or(default, PathBuf::from))
 }

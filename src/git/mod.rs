@@ -1,10 +1,14 @@
 //! Repository access through libgit2. Everything leaving this module is plain owned
 //! data (paths as bytes, blob contents, line ranges, commit ids as hex); no git2
 //! type crosses the seam, and nothing here knows what a secret looks like.
-//! keyward only ever reads: no index, ref, object or lock file is written.
+//! Every check only reads; `write` holds the few writes `keyward fix` makes (new
+//! blobs, index entries through git's own lock), and no ref is ever written.
 
 mod index_file;
 mod walk;
+mod write;
+
+pub use write::{IndexEdit, IndexEntry};
 
 use std::path::{Path, PathBuf};
 
@@ -891,4 +895,39 @@ pub fn parse_ref_updates(text: &str) -> Result<Vec<RefUpdate>> {
             }
         })
         .collect()
+}
+
+/// One line of a diff for display: `' '`, `'-'` or `'+'`, and the line without
+/// its newline; `None` between hunks.
+pub type DiffLine = Option<(char, Vec<u8>)>;
+
+/// The change from `old` to `new` as hunks with `context` lines around each, for
+/// showing a planned edit.
+pub fn line_diff(old: &[u8], new: &[u8], context: u32) -> Result<Vec<DiffLine>> {
+    let mut opts = DiffOptions::new();
+    opts.context_lines(context).force_text(true);
+    let patch = git2::Patch::from_buffers(old, None, new, None, Some(&mut opts))
+        .map_err(|e| fail("cannot diff a planned fix", e))?;
+    let mut out = Vec::new();
+    for h in 0..patch.num_hunks() {
+        if h > 0 {
+            out.push(None);
+        }
+        let lines = patch
+            .num_lines_in_hunk(h)
+            .map_err(|e| fail("cannot read a diff hunk", e))?;
+        for l in 0..lines {
+            let line = patch
+                .line_in_hunk(h, l)
+                .map_err(|e| fail("cannot read a diff line", e))?;
+            let origin = line.origin();
+            if !matches!(origin, ' ' | '-' | '+') {
+                continue;
+            }
+            let text = line.content();
+            let text = text.strip_suffix(b"\n").unwrap_or(text);
+            out.push(Some((origin, text.to_vec())));
+        }
+    }
+    Ok(out)
 }

@@ -193,7 +193,7 @@ fn list(out: &mut String, findings: &[&Finding], report: &Report, paint: &Paint)
 
 /// `.env`, `.env.production`, `config/.env.local`: but not the templates people
 /// commit on purpose (`.env.example`, `.env.sample`, `.env.template`, `.env.dist`).
-fn is_env_file(path: &[u8]) -> bool {
+pub(crate) fn is_env_file(path: &[u8]) -> bool {
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
     let template = [&b"example"[..], b"sample", b"template", b"dist"]
         .iter()
@@ -347,6 +347,9 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
             }
         }
     }
+    if let Some(fix) = w.fix {
+        let _ = writeln!(out, "{}", fill(fix));
+    }
     let _ = writeln!(out, "{}", w.roll);
     let mut rules: Vec<usize> = findings.iter().map(|f| f.rule).collect();
     rules.sort_unstable();
@@ -400,6 +403,8 @@ struct Wording {
     state: Option<&'static str>,
     first_step: &'static str,
     roll: &'static str,
+    /// `keyward fix`, offered when it would fix every blocking key.
+    fix: Option<&'static str>,
     /// How to get past the check once, and what that costs.
     skip: Option<&'static str>,
 }
@@ -409,7 +414,10 @@ const ROLL_IF_IT_LEFT: &str = "  3. If the key has ever left this machine (pushe
 fn wording(mode: Mode) -> Wording {
     match mode {
         Mode::Staged {
-            how, framework, ..
+            how,
+            framework,
+            fixable,
+            ..
         } => Wording {
             verdict: "keyward: commit blocked:",
             place: "in the staged changes",
@@ -423,6 +431,12 @@ fn wording(mode: Mode) -> Wording {
                 StagedBy::Merge => "  1. Delete {the key} from the merge result, git add {paths}, and conclude the merge;\n     then rewrite the other branch's commits if no remote has them yet.",
             },
             roll: ROLL_IF_IT_LEFT,
+            fix: match how {
+                _ if !fixable => None,
+                StagedBy::Index => Some("  Or have keyward do 1 and 2 (it shows the change, keys redacted, and asks first):\n       keyward fix"),
+                StagedBy::TemporaryIndex => Some("  Or have keyward do 1 and 2 in the working tree (it shows the change and asks first):\n       keyward fix --files {paths}"),
+                StagedBy::Merge => None,
+            },
             skip: Some(if framework {
                 "  To skip keyward alone for one commit: SKIP=keyward git commit …  The key then\n  enters history, and once pushed it must be rolled."
             } else {
@@ -435,6 +449,7 @@ fn wording(mode: Mode) -> Wording {
             state: None,
             first_step: "  1. Take the key out of the message and commit again (git keeps the message you\n     wrote in .git/COMMIT_EDITMSG: remove the key from there too).",
             roll: ROLL_IF_IT_LEFT,
+            fix: None,
             skip: Some("  To skip every hook for one commit: git commit --no-verify. The key then enters\n  history, and once pushed it must be rolled."),
         },
         Mode::PrePush => Wording {
@@ -443,6 +458,7 @@ fn wording(mode: Mode) -> Wording {
             state: Some("  The key is in local commits that are not on the remote yet. Deleting it in a new\n  commit is not enough: the push would still carry the commit that added it."),
             first_step: "  1. Rewrite those commits ({commits}) without the key, for example:\n       git rebase -i {oldest}^   (mark the commit 'edit', remove the key, git commit --amend)",
             roll: ROLL_IF_IT_LEFT,
+            fix: None,
             skip: Some("  To skip the check for one push: git push --no-verify. The key then reaches the\n  remote and must be rolled."),
         },
         Mode::Merge => Wording {
@@ -451,6 +467,7 @@ fn wording(mode: Mode) -> Wording {
             state: Some("  The merge would bring these keys into this branch from commits that no\n  remote-tracking ref has yet: they can still be rewritten."),
             first_step: "  1. Abort the merge (git merge --abort), then rewrite the commits that added the\n     keys on their branch (git rebase -i), and merge again.",
             roll: ROLL_IF_IT_LEFT,
+            fix: None,
             skip: Some("  To merge anyway: git merge --no-verify. The key then enters this branch's\n  history, and once pushed it must be rolled."),
         },
         Mode::History => Wording {
@@ -459,6 +476,7 @@ fn wording(mode: Mode) -> Wording {
             state: Some("  These keys are in commits: anyone who can read the repository, and every clone,\n  has them. They are exposed."),
             first_step: "  1. Roll each key now (see below), before anything else. Then remove it from the\n     code; rewrite history (git filter-repo) only if you must, and only after rolling.",
             roll: "  3. Then check the provider's logs for use of the key while it was exposed.",
+            fix: None,
             skip: None,
         },
         Mode::Files => Wording {
@@ -467,6 +485,7 @@ fn wording(mode: Mode) -> Wording {
             state: None,
             first_step: "  1. Delete the key from the file:  {paths}",
             roll: ROLL_IF_IT_LEFT,
+            fix: None,
             skip: None,
         },
     }

@@ -6,7 +6,7 @@
 
 pub mod catalogue;
 pub mod human;
-mod idiom;
+pub mod idiom;
 pub mod json;
 pub mod sarif;
 
@@ -42,6 +42,8 @@ pub enum Mode {
         /// Run by the pre-commit framework, whose SKIP variable is the narrow
         /// way past one hook.
         framework: bool,
+        /// `keyward fix` would fix every blocking key, so the report offers it.
+        fixable: bool,
     },
     /// Files on disk.
     Files,

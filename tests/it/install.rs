@@ -495,7 +495,13 @@ fn hook_managers() -> std::path::PathBuf {
         let status = std::process::Command::new("npm")
             .current_dir(&dir)
             .env("LEFTHOOK", "0")
-            .args(["install", "--ignore-scripts", "--no-audit", "--no-fund", "--prefix"])
+            .args([
+                "install",
+                "--ignore-scripts",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+            ])
             .arg(&dir)
             .args(["husky@9.1.7", "lefthook@2.2.2"])
             .status()

@@ -9,6 +9,7 @@ mod corpus;
 mod cli;
 mod config;
 mod detection;
+mod fix;
 mod formats;
 mod framework;
 mod generic;

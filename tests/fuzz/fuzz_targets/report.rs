@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     let (path, content) = data.split_at(split);
     let Ok(checked) = checker().check_bytes(path, content, Earlier::Nothing) else { return };
     let report = Report {
-        mode: Mode::Staged { head_unborn: false, how: keyward::report::StagedBy::Index, framework: false },
+        mode: Mode::Staged { head_unborn: false, how: keyward::report::StagedBy::Index, framework: false, fixable: false },
         results: &checked,
         catalogue: checker().scanner().catalogue(),
         warnings: &[],
