@@ -13,8 +13,6 @@
 //! Anything this parser does not understand (an unknown version, a sparse index,
 //! truncation) yields `None`, and the caller falls back to libgit2's full diff.
 
-use std::collections::HashMap;
-
 const SIGNATURE: &[u8; 4] = b"DIRC";
 /// Fixed part of an entry before the object id: ctime, mtime (8 bytes each), dev,
 /// ino, mode, uid, gid, size (4 bytes each).
@@ -44,8 +42,43 @@ pub struct IndexFile<'a> {
     pub split: bool,
     /// A sparse index (`sdir`): some entries are whole directories.
     pub sparse: bool,
-    /// Keyed by directory path without a trailing slash (`""` is the root).
-    pub cache: HashMap<Vec<u8>, CachedDir<'a>>,
+    pub cache: CacheTree<'a>,
+}
+
+/// The cache-tree as the file lays it out: directories by name under their
+/// parent, read without building a path or a hash for each (a large repository
+/// has tens of thousands of directories, and a commit looks up a handful).
+#[derive(Default)]
+pub struct CacheTree<'a> {
+    /// In the extension's preorder; the root first.
+    nodes: Vec<CacheNode<'a>>,
+    /// Each node's subdirectories, as indexes into `nodes`, in git's order:
+    /// by name length, then name (cache-tree.c's `subtree_name_cmp`).
+    kids: Vec<u32>,
+}
+
+struct CacheNode<'a> {
+    name: &'a [u8],
+    dir: CachedDir<'a>,
+    kids: std::ops::Range<u32>,
+}
+
+impl<'a> CacheTree<'a> {
+    /// The directory at `path` (no trailing slash; `""` is the root).
+    pub fn get(&self, path: &[u8]) -> Option<&CachedDir<'a>> {
+        let mut node = self.nodes.first()?;
+        if path.is_empty() {
+            return Some(&node.dir);
+        }
+        for name in path.split(|&b| b == b'/') {
+            let kids = &self.kids[node.kids.start as usize..node.kids.end as usize];
+            let at = kids
+                .binary_search_by(|&k| git_order(self.nodes[k as usize].name).cmp(&git_order(name)))
+                .ok()?;
+            node = &self.nodes[kids[at] as usize];
+        }
+        Some(&node.dir)
+    }
 }
 
 struct Reader<'a> {
@@ -138,7 +171,7 @@ pub fn parse(data: &[u8], hash_len: usize) -> Option<IndexFile<'_>> {
             stage,
         });
     }
-    let mut cache = HashMap::new();
+    let mut cache = CacheTree::default();
     let mut split = false;
     let mut sparse = false;
     let end = data.len().checked_sub(hash_len)?;
@@ -149,7 +182,7 @@ pub fn parse(data: &[u8], hash_len: usize) -> Option<IndexFile<'_>> {
         match sig {
             b"TREE" => {
                 let mut t = Reader { data: body, pos: 0 };
-                cache_node(&mut t, Vec::new(), hash_len, &mut cache, 0)?;
+                cache_node(&mut t, hash_len, &mut cache, 0)?;
             }
             b"link" => split = true,
             // A sparse index holds directories as entries: the caller has git
@@ -178,14 +211,19 @@ pub fn parse(data: &[u8], hash_len: usize) -> Option<IndexFile<'_>> {
     })
 }
 
-/// Reads one cache-tree node and its subtrees, in the extension's preorder.
+/// The key git sorts cache-tree subdirectories by.
+fn git_order(name: &[u8]) -> (usize, &[u8]) {
+    (name.len(), name)
+}
+
+/// Reads one cache-tree node and its subtrees, in the extension's preorder;
+/// returns the node's index.
 fn cache_node<'a>(
     r: &mut Reader<'a>,
-    parent: Vec<u8>,
     hash_len: usize,
-    out: &mut HashMap<Vec<u8>, CachedDir<'a>>,
+    out: &mut CacheTree<'a>,
     depth: usize,
-) -> Option<()> {
+) -> Option<u32> {
     if depth > 4096 {
         return None;
     }
@@ -200,24 +238,32 @@ fn cache_node<'a>(
     } else {
         None
     };
-    let mut path = parent;
-    if !name.is_empty() {
-        if !path.is_empty() {
-            path.push(b'/');
-        }
-        path.extend_from_slice(name);
-    }
-    for _ in 0..subtrees {
-        cache_node(r, path.clone(), hash_len, out, depth + 1)?;
-    }
-    out.insert(
-        path,
-        CachedDir {
+    let index = u32::try_from(out.nodes.len()).ok()?;
+    out.nodes.push(CacheNode {
+        name,
+        dir: CachedDir {
             entries: entries.max(0) as usize,
             id,
         },
-    );
-    Some(())
+        kids: 0..0,
+    });
+    // Each count in the file is untrusted: it bounds nothing allocated here.
+    let mut kids = Vec::new();
+    for _ in 0..subtrees {
+        kids.push(cache_node(r, hash_len, out, depth + 1)?);
+    }
+    // The lookup's binary search needs git's order; a file out of order is
+    // crafted, and its cache-tree is not trusted.
+    if !kids.windows(2).all(|w| {
+        git_order(out.nodes[w[0] as usize].name) < git_order(out.nodes[w[1] as usize].name)
+    }) {
+        return None;
+    }
+    let start = u32::try_from(out.kids.len()).ok()?;
+    out.kids.extend_from_slice(&kids);
+    let end = u32::try_from(out.kids.len()).ok()?;
+    out.nodes[index as usize].kids = start..end;
+    Some(index)
 }
 
 #[cfg(test)]

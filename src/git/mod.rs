@@ -5,6 +5,7 @@
 //! blobs, index entries through git's own lock), and no ref is ever written.
 
 mod index_file;
+mod mapped;
 mod walk;
 mod write;
 
@@ -308,7 +309,7 @@ impl Repo {
     /// cannot parse, conflicts, or files both added and deleted that are not exact
     /// renames (rename detection by similarity is libgit2's).
     fn staged_from_index_file(&self, head: Option<&git2::Tree>) -> Result<Option<Vec<Change>>> {
-        let Ok(bytes) = std::fs::read(&self.index_path) else {
+        let Ok(bytes) = mapped::Mapped::open(&self.index_path) else {
             return Ok(None);
         };
         let Some(index) = index_file::parse(&bytes, 20) else {
@@ -404,7 +405,7 @@ impl Repo {
                 .collect(),
             split: false,
             sparse: false,
-            cache: std::collections::HashMap::new(),
+            cache: index_file::CacheTree::default(),
         };
         walk::index_against_tree(&self.repo, &index, head)?.into_changes_lenient(&self.repo)
     }
