@@ -28,16 +28,39 @@ pub const MARKER_LINE_LIMIT: usize = 1000;
 /// left out (VB comments look like strings everywhere else).
 const COMMENT_OPENERS: &[&[u8]] = &[b"#", b"//", b"/*", b"<!--", b"--", b";", b"%"];
 
+/// Where `needle` first occurs in `hay`. The scanner asks this of short lines
+/// and values, where comparing windows beats building a `memmem` searcher (some
+/// hundreds of instructions each time); long haystacks still get one.
+pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    if hay.len() < 256 {
+        hay.windows(needle.len()).position(|w| w == needle)
+    } else {
+        memchr::memmem::find(hay, needle)
+    }
+}
+
+/// Where `needle` last occurs in `hay`; see [`find`].
+pub fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(hay.len());
+    }
+    if hay.len() < 256 {
+        hay.windows(needle.len()).rposition(|w| w == needle)
+    } else {
+        memchr::memmem::rfind(hay, needle)
+    }
+}
+
 /// Where the comment holding `marker` starts on `line`: the marker must sit
 /// after a comment opener that is not inside a string literal.
 fn marker_comment(line: &[u8], markers: &[&[u8]]) -> Option<usize> {
     if line.len() > MARKER_LINE_LIMIT {
         return None;
     }
-    let at = markers
-        .iter()
-        .filter_map(|m| memchr::memmem::find(line, m))
-        .min()?;
+    let at = markers.iter().filter_map(|m| find(line, m)).min()?;
     // Walk the line up to the marker, tracking string literals, and take the
     // first opener that stands outside them.
     let mut quote: Option<u8> = None;
@@ -129,10 +152,7 @@ pub fn is_placeholder(body: &[u8]) -> bool {
         return true;
     }
     let lower = body.to_ascii_lowercase();
-    if PLACEHOLDER_WORDS
-        .iter()
-        .any(|w| memchr::memmem::find(&lower, w).is_some())
-    {
+    if PLACEHOLDER_WORDS.iter().any(|w| find(&lower, w).is_some()) {
         return true;
     }
     let (mut same, mut sequence) = (1, 1);

@@ -1203,8 +1203,8 @@ pub fn value_shape(v: &[u8], quoted: bool) -> Shape {
     }
     if !quoted
         && (v.iter().any(|b| b"()[]{}<>\"'`".contains(b))
-            || memchr::memmem::find(v, b"::").is_some()
-            || memchr::memmem::find(v, b"__").is_some())
+            || super::filter::find(v, b"::").is_some()
+            || super::filter::find(v, b"__").is_some())
     {
         return Shape::Nothing;
     }
@@ -1686,7 +1686,7 @@ fn named_attribute(line: &[u8], at: usize) -> Option<Range<usize>> {
     let start = at.saturating_sub(MAX_NAME + 16);
     let before = &line[start..at];
     for attr in [&b"key="[..], b"name=", b"Key=", b"Name="] {
-        if let Some(k) = memchr::memmem::rfind(before, attr) {
+        if let Some(k) = super::filter::rfind(before, attr) {
             let q = start + k + attr.len();
             if q < line.len() && is_quote(line[q]) {
                 let (end, closed) = string_end(line, q);
@@ -1847,7 +1847,7 @@ fn positional(line: &[u8], push: &mut Push<'_>, out: &mut Vec<Found>) {
 
 fn rhs_has_jwt(line: &[u8], at: usize) -> bool {
     let end = line.len().min(at + 16);
-    memchr::memmem::find(&line[at..end], b"eyJ").is_some()
+    super::filter::find(&line[at..end], b"eyJ").is_some()
 }
 
 /// Length of an assignment operator at `i`, or 0: `=`, `:`, `:=`, `=>`, `?=`,
@@ -2135,7 +2135,10 @@ fn htpasswd(line: &[u8], out: &mut Vec<Found>) {
 
 /// JWTs anywhere, and `Bearer …`/`Basic …` inside strings.
 fn loose_tokens(line: &[u8], out: &mut Vec<Found>) {
-    for at in memchr::memmem::find_iter(line, b"eyJ") {
+    // Built once: a searcher costs more to build than a line takes to search.
+    static JWT: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"eyJ"));
+    for at in JWT.find_iter(line) {
         if at > 0 && is_b64url(line[at - 1]) {
             continue;
         }
@@ -2168,8 +2171,13 @@ fn loose_tokens(line: &[u8], out: &mut Vec<Found>) {
             },
         });
     }
-    for scheme in [&b"Bearer "[..], b"Basic ", b"bearer ", b"Token "] {
-        for at in memchr::memmem::find_iter(line, scheme) {
+    static SCHEMES: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 4]> =
+        std::sync::LazyLock::new(|| {
+            [&b"Bearer "[..], b"Basic ", b"bearer ", b"Token "].map(memchr::memmem::Finder::new)
+        });
+    for finder in SCHEMES.iter() {
+        let scheme = finder.needle();
+        for at in finder.find_iter(line) {
             if at > 0 && line[at - 1].is_ascii_alphanumeric() {
                 continue;
             }
@@ -2278,7 +2286,9 @@ fn printable(name: &[u8]) -> String {
 
 /// `scheme://user:password@host` on one line (URL engine): the passwords.
 pub fn url_passwords(line: &[u8], out: &mut Vec<Found>) {
-    for at in memchr::memmem::find_iter(line, b"://") {
+    static SCHEME_END: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"://"));
+    for at in SCHEME_END.find_iter(line) {
         let mut s = at;
         while s > 0
             && at - s < 24
@@ -2409,7 +2419,7 @@ pub fn place_adjustment(path: &[u8]) -> i32 {
     let dirs = &dirs[..dirs.len().saturating_sub(1)];
     let in_dir = |names: &[&[u8]]| dirs.iter().any(|d| names.contains(d));
     let ends = |s: &[u8]| base.ends_with(s);
-    let has = |s: &[u8]| memchr::memmem::find(base, s).is_some();
+    let has = |s: &[u8]| super::filter::find(base, s).is_some();
 
     // Templates of configuration: values there are meant to be replaced.
     if [
