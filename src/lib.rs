@@ -38,6 +38,7 @@ pub mod git;
 pub mod interrupt;
 pub mod pipeline;
 pub mod pool;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;
@@ -231,8 +232,13 @@ fn staged(common: &Common) -> Result<Outcome> {
 
 fn files(common: &Common, paths: &[PathBuf], respect_ignore: bool) -> Result<Outcome> {
     let pipeline = pipeline(common, work_root().as_deref(), true)?;
-    let results = scan_files(&pipeline, paths, respect_ignore)?;
+    let results = scan_files(&pipeline, paths, respect_ignore, progress(common))?;
     emit(common, Mode::Files, Some((&results, &pipeline)))
+}
+
+/// Whether this run shows its progress (see [`progress::wanted`]).
+fn progress(common: &Common) -> bool {
+    progress::wanted(common.format, std::io::stderr().is_terminal())
 }
 
 /// The repository's top, or the current directory outside one: where
@@ -245,14 +251,19 @@ fn work_root() -> Option<PathBuf> {
         .or_else(|| std::env::current_dir().ok())
 }
 
-fn scan_files(pipeline: &Pipeline, paths: &[PathBuf], respect_ignore: bool) -> Result<Results> {
+fn scan_files(
+    pipeline: &Pipeline,
+    paths: &[PathBuf],
+    respect_ignore: bool,
+    progress: bool,
+) -> Result<Results> {
     let roots = if paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         paths.to_vec()
     };
     let (blobs, not_walked) = source::files::blobs(&roots, respect_ignore)?;
-    let mut results = pipeline.run(&blobs, None, None)?;
+    let mut results = pipeline.run(&blobs, None, progress.then_some("files scanned"))?;
     results.not_scanned.extend(not_walked);
     Ok(results)
 }
@@ -264,7 +275,11 @@ fn scan_commits(
     progress: bool,
 ) -> Result<Results> {
     let blobs = source::history::blobs(repo, commits, progress)?;
-    pipeline.run(&blobs, Some(&repo.location()), progress.then_some("blobs"))
+    pipeline.run(
+        &blobs,
+        Some(&repo.location()),
+        progress.then_some("blobs scanned"),
+    )
 }
 
 fn history(common: &Common, range: Option<&str>) -> Result<Outcome> {
@@ -275,7 +290,7 @@ fn history(common: &Common, range: Option<&str>) -> Result<Outcome> {
     };
     let commits = repo.commits(&range)?;
     let pipeline = pipeline(common, Some(repo.root()), true)?;
-    let results = scan_commits(&pipeline, &repo, &commits, true)?;
+    let results = scan_commits(&pipeline, &repo, &commits, progress(common))?;
     emit(common, Mode::History, Some((&results, &pipeline)))
 }
 
@@ -435,14 +450,14 @@ fn write_baseline(
     let results = match (&repo, history) {
         (Some(repo), true) => {
             let commits = repo.commits(&git::Range::All)?;
-            scan_commits(&pipeline, repo, &commits, true)?
+            scan_commits(&pipeline, repo, &commits, progress(common))?
         }
         (None, true) => {
             return Err(Error::NotARepository(
                 "--history needs a git repository".into(),
             ))
         }
-        (_, false) => scan_files(&pipeline, &[], true)?,
+        (_, false) => scan_files(&pipeline, &[], true, progress(common))?,
     };
     // A provider key or a private key is a credential wherever it sits: a
     // baseline takes one only when told so by its fingerprint, after it has been

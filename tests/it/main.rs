@@ -14,6 +14,7 @@ mod generic;
 mod golden;
 mod hardening;
 mod heavy;
+mod history;
 mod holes;
 mod hook;
 mod install;
