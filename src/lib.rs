@@ -290,7 +290,8 @@ fn history(common: &Common, range: Option<&str>) -> Result<Outcome> {
     };
     let commits = repo.commits(&range)?;
     let pipeline = pipeline(common, Some(repo.root()), true)?;
-    let results = scan_commits(&pipeline, &repo, &commits, progress(common))?;
+    let mut results = scan_commits(&pipeline, &repo, &commits, progress(common))?;
+    mark_exposure(&repo, &mut results)?;
     emit(common, Mode::History, Some((&results, &pipeline)))
 }
 
@@ -309,7 +310,7 @@ fn pre_push(common: &Common, remote: Option<&str>) -> Result<Outcome> {
     let mut blobs = source::history::blobs(&repo, &commits, false)?;
     blobs.extend(source::message::tag_blobs(&tags, blobs.len()));
     let mut results = pipeline.run(&blobs, Some(&repo.location()), None)?;
-    mark_published(&repo, &mut results)?;
+    mark_exposure(&repo, &mut results)?;
     emit(common, Mode::PrePush, Some((&results, &pipeline)))
 }
 
@@ -338,24 +339,43 @@ fn pre_merge_commit(common: &Common) -> Result<Outcome> {
     emit(common, Mode::Merge, Some((&results, &pipeline)))
 }
 
-/// Notes, for each blocking finding in a commit, the remotes whose tracking refs
-/// already reach that commit: there the key is exposed, whatever this run decides.
-fn mark_published(repo: &git::Repo, results: &mut Results) -> Result<()> {
+/// Notes, for every commit of every finding, how far it has gone: the remotes
+/// whose tracking refs reach it, the earliest tag holding it, or neither (only
+/// local, as far as git knows). A finding's `remotes` are then every remote where
+/// it is exposed, whatever this run decides. Only the findings' commits are looked
+/// up, so a clean run costs nothing here.
+fn mark_exposure(repo: &git::Repo, results: &mut Results) -> Result<()> {
     let commits: Vec<String> = results
         .findings
         .iter()
-        .filter_map(|f| f.commit.as_ref().map(|c| c.id.clone()))
+        .flat_map(|f| f.commits.iter().map(|c| c.commit.id.clone()))
         .collect::<std::collections::HashSet<_>>()
         .into_iter()
         .collect();
+    if commits.is_empty() {
+        return Ok(());
+    }
     let reached = repo.remotes_reaching(&commits)?;
+    let tagged = repo.tags_reaching(&commits)?;
     for f in &mut results.findings {
-        if let Some(remotes) = f.commit.as_ref().and_then(|c| reached.get(&c.id)) {
-            f.remotes = remotes.clone();
+        for c in &mut f.commits {
+            let remotes = reached.get(&c.commit.id).cloned().unwrap_or_default();
+            let tag = tagged.get(&c.commit.id).cloned();
+            for r in &remotes {
+                if !f.remotes.contains(r) {
+                    f.remotes.push(r.clone());
+                }
+            }
+            c.exposure = if remotes.is_empty() && tag.is_none() {
+                finding::Exposure::Local
+            } else {
+                finding::Exposure::Published { remotes, tag }
+            };
         }
     }
     Ok(())
 }
+
 /// git gives a pre-push hook its ref updates on standard input; the pre-commit
 /// framework reads that itself and passes the range in the environment instead.
 /// For the first push of a branch that holds its root commit, the framework runs
