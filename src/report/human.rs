@@ -305,6 +305,7 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
     let mut commits: Vec<&str> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut places: Vec<String> = Vec::new();
+    let mut tags: Vec<String> = Vec::new();
     for f in findings {
         for r in &f.remotes {
             let r = printable_text(r);
@@ -315,21 +316,24 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
         for c in &f.commits {
             if let Exposure::Published { tag: Some(tag), .. } = &c.exposure {
                 let tag = format!("tag {}", printable_text(tag));
-                if !places.contains(&tag) {
-                    places.push(tag);
+                if !tags.contains(&tag) {
+                    tags.push(tag);
                 }
             }
         }
-        if !f.remotes.is_empty() {
+        if f.published() {
             continue;
         }
-        for c in f.commits.iter().filter(|c| !c.exposure.published()) {
+        for c in &f.commits {
             let short = &c.commit.id[..c.commit.id.len().min(12)];
             if seen.insert(short) {
                 commits.push(short);
             }
         }
     }
+    places.extend(tags);
+    let published: Vec<&Finding> = findings.iter().copied().filter(|f| f.published()).collect();
+    let all_published = published.len() == findings.len();
     let plural = findings.len() > 1;
     let fill = |template: &str| {
         template
@@ -355,15 +359,30 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
             .replace("{commits}", &commits.join(", "))
             .replace("{oldest}", commits.last().copied().unwrap_or("<commit>"))
             .replace("{places}", &places.join(", "))
+            .replace(
+                "{Published are}",
+                match (all_published, plural) {
+                    (true, false) => "The key is",
+                    (true, true) => "These keys are",
+                    (false, _) => "Some of these keys are",
+                },
+            )
+            .replace(
+                "{the published keys}",
+                match (all_published, published.len() > 1) {
+                    (true, false) => "the key",
+                    (true, true) => "the keys",
+                    (false, _) => "the published keys",
+                },
+            )
     };
     let _ = writeln!(out, "\n{}", paint.bold("What to do now"));
     // A key already published (pushed, tagged) is exposed whatever else is done:
     // rolling comes first, in every mode, and the how-to goes with that step.
-    let published = findings.iter().any(|f| f.published());
-    if published {
+    if !published.is_empty() {
         let _ = writeln!(out, "{}", wrap(&fill(EXPOSED_STATE), "  ", "  "));
         let _ = writeln!(out, "{}", fill(EXPOSED_FIRST));
-        how_to_roll(out, findings, report);
+        how_to_roll(out, &published, report);
     } else {
         if let Some(state) = w.state {
             let _ = writeln!(out, "{}", fill(state));
@@ -406,7 +425,7 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
             }
         }
     }
-    if published {
+    if !published.is_empty() {
         let _ = writeln!(out, "{}", fill(EXPOSED_THIRD));
         if !commits.is_empty() {
             let _ = writeln!(out, "{}", fill(EXPOSED_LOCAL_TOO));
@@ -462,12 +481,12 @@ struct Wording {
 /// When a key is already published (a remote-tracking ref or a tag reaches its
 /// commit, or a remote holds it): rolling is step 1, and step 3 cleans up.
 /// `EXPOSED_STATE` is wrapped; the steps are laid out by hand.
-const EXPOSED_STATE: &str = "{The key is} already published ({places}): everyone who can read \
-     there, and every clone, has {it}, and rewriting history cannot take {it} back. Treat \
-     {it} as compromised.";
-const EXPOSED_FIRST: &str = "  1. Roll {the key} now, before anything else:";
-const EXPOSED_THIRD: &str = "  3. Then delete {the key} from the code, and check the provider's logs for use of\n     {the key} while exposed. Rewrite history (git filter-repo) only if you must, after rolling.";
-const EXPOSED_LOCAL_TOO: &str = "     Commits nothing has published yet ({commits}) can still be rewritten:\n       git rebase -i {oldest}^   (mark the commit 'edit', remove the key, git commit --amend)";
+const EXPOSED_STATE: &str = "{Published are} already published ({places}): everyone who can \
+     read there, and every clone, has them, and rewriting history cannot take them back. \
+     Treat them as compromised.";
+const EXPOSED_FIRST: &str = "  1. Roll {the published keys} now, before anything else:";
+const EXPOSED_THIRD: &str = "  3. Then delete {the key} from the code, and check the provider's logs for use of\n     {the published keys} while exposed. Rewrite history (git filter-repo) only if you must,\n     after rolling.";
+const EXPOSED_LOCAL_TOO: &str = "     The commits nothing has published yet ({commits}) can still be rewritten; roll\n     their keys too if those commits left this machine in a way git does not track:\n       git rebase -i {oldest}^   (mark the commit 'edit', remove the key, git commit --amend)";
 
 const ROLL_IF_IT_LEFT: &str = "  3. If the key has ever left this machine (pushed, pasted, shared, logged, or in a\n     build), it is exposed: roll it now. Deleting it from the file does not un-expose it.";
 
