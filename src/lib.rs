@@ -292,7 +292,58 @@ fn history(common: &Common, range: Option<&str>) -> Result<Outcome> {
     let pipeline = pipeline(common, Some(repo.root()), true)?;
     let mut results = scan_commits(&pipeline, &repo, &commits, progress(common))?;
     mark_exposure(&repo, &mut results)?;
+    let mut pipeline = pipeline;
+    if let Some(note) = gone_from_files(&pipeline, &repo, &results)? {
+        pipeline.warnings.push(note);
+    }
     emit(common, Mode::History, Some((&results, &pipeline)))
+}
+
+/// `history` and `scan` differ by design: history names each key in the commit
+/// and at the path that added it, and a commit keeps it; scan reads the files as
+/// they are now. When some of history's keys are no longer in those files
+/// (deleted, moved, or let through by an inline marker since), one line says so,
+/// so the two reports can be told apart. Found by putting the findings' files,
+/// as they are now, through the same pipeline: only those files are read.
+fn gone_from_files(
+    pipeline: &Pipeline,
+    repo: &git::Repo,
+    results: &Results,
+) -> Result<Option<String>> {
+    let mut seen = std::collections::HashSet::new();
+    let paths: Vec<&[u8]> = results
+        .findings
+        .iter()
+        .map(|f| f.path.as_slice())
+        .filter(|p| *p != source::history::COMMIT_MESSAGE && seen.insert(*p))
+        .collect();
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let blobs = source::files::at(repo.root(), &paths);
+    let now = pipeline.run(&blobs, None, None)?;
+    let present: std::collections::HashSet<&str> = now
+        .findings
+        .iter()
+        .map(|f| f.fingerprint.as_str())
+        .collect();
+    let gone = results
+        .findings
+        .iter()
+        .filter(|f| f.path != source::history::COMMIT_MESSAGE)
+        .filter(|f| !present.contains(f.fingerprint.as_str()))
+        .count();
+    Ok((gone > 0).then(|| {
+        format!(
+            "{gone} of these keys {} no longer in the files as they are now (deleted, moved, or let \
+             through by a keyward:allow marker since): `keyward scan` does not report {}, but \
+             the commits that added {} still hold {}",
+            if gone == 1 { "is" } else { "are" },
+            if gone == 1 { "it" } else { "them" },
+            if gone == 1 { "it" } else { "them" },
+            if gone == 1 { "it" } else { "them" },
+        )
+    }))
 }
 
 fn pre_push(common: &Common, remote: Option<&str>) -> Result<Outcome> {

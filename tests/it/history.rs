@@ -341,3 +341,46 @@ fn each_commit_says_whether_it_is_local_pushed_or_tagged() {
     push.contains_ref("pushed to origin, in tag v1.0: exposed");
     push.contains_ref("only local as far as git knows");
 }
+
+#[test]
+fn history_says_when_scan_would_not_report_a_key() {
+    let repo = Repo::without_hook();
+    // Deleted since: only the commit holds it.
+    let deleted = key("sk_live_", 99);
+    repo.write("old.py", format!("KEY = '{deleted}'\n"));
+    repo.commit_unchecked("a key");
+    repo.write("old.py", "KEY = None\n");
+    repo.commit_unchecked("gone");
+    // Marked since: the file lets it through now; the commit that added it did not.
+    let marked = key("rk_live_", 24);
+    repo.write("mark.py", format!("KEY = '{marked}'\n"));
+    repo.commit_unchecked("another");
+    repo.write("mark.py", format!("KEY = '{marked}'  # keyward:allow\n"));
+    repo.commit_unchecked("marked");
+    // Still there: both report it.
+    let kept = key("sk_live_", 99);
+    repo.write("kept.py", format!("KEY = '{kept}'\n"));
+    repo.commit_unchecked("kept");
+
+    let scan = json(&repo.keyward(&["scan", "--format", "json"]).code_is(1));
+    let paths: Vec<&str> = scan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["kept.py"]);
+    let history = repo
+        .keyward(&["history", "--color", "never"])
+        .code_is(1)
+        .no_leak(&deleted)
+        .no_leak(&marked)
+        .no_leak(&kept)
+        .contains("keyward: found 3 secrets")
+        .contains("2 of these keys are no longer in the files as they are now");
+    drop(history);
+    // Nothing to explain when the files still hold every key.
+    repo.keyward(&["history", "HEAD~1..HEAD"])
+        .code_is(1)
+        .lacks("no longer in the files");
+}
