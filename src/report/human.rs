@@ -347,7 +347,6 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
                 },
             )
             .replace("{the key}", if plural { "the keys" } else { "the key" })
-            .replace("{it}", if plural { "them" } else { "it" })
             .replace(
                 "{the file}",
                 if words.len() > 1 {

@@ -384,3 +384,42 @@ fn history_says_when_scan_would_not_report_a_key() {
         .code_is(1)
         .lacks("no longer in the files");
 }
+
+#[test]
+fn a_tagged_commit_names_the_earliest_tag_that_holds_it() {
+    let repo = Repo::without_hook();
+    let first = key("sk_live_", 99);
+    repo.write("a.py", format!("A = '{first}'\n"));
+    repo.commit_unchecked("first key");
+    repo.run_in(
+        &repo.root,
+        "git",
+        &["commit", "-q", "--allow-empty", "-m", "release"],
+        &[("GIT_COMMITTER_DATE", "2026-02-01T00:00:00Z")],
+    )
+    .ok();
+    repo.git(&["tag", "v1"]).ok();
+    let second = key("sk_live_", 99);
+    repo.write("b.py", format!("B = '{second}'\n"));
+    repo.commit_unchecked("second key");
+    repo.run_in(
+        &repo.root,
+        "git",
+        &["commit", "-q", "--allow-empty", "-m", "release 2"],
+        &[("GIT_COMMITTER_DATE", "2026-03-01T00:00:00Z")],
+    )
+    .ok();
+    repo.git(&["tag", "-a", "-m", "annotated", "v2"]).ok();
+    let doc = json(&repo.keyward(&["history", "--format", "json"]).code_is(1));
+    let tag_of = |path: &str| {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path)
+            .map(|f| f["commits"][0]["tag"].clone())
+            .unwrap()
+    };
+    assert_eq!(tag_of("a.py"), "v1");
+    assert_eq!(tag_of("b.py"), "v2");
+}
