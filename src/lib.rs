@@ -320,8 +320,14 @@ fn gone_from_files(
     if paths.is_empty() {
         return Ok(None);
     }
+    let started = std::time::Instant::now();
     let blobs = source::files::at(repo.root(), &paths);
     let now = pipeline.run(&blobs, None, None)?;
+    git::trace(&format!(
+        "history against the files as they are now: {} files in {:?}",
+        blobs.len(),
+        started.elapsed()
+    ));
     let present: std::collections::HashSet<&str> = now
         .findings
         .iter()
@@ -406,8 +412,14 @@ fn mark_exposure(repo: &git::Repo, results: &mut Results) -> Result<()> {
     if commits.is_empty() {
         return Ok(());
     }
+    let started = std::time::Instant::now();
     let reached = repo.remotes_reaching(&commits)?;
     let tagged = repo.tags_reaching(&commits)?;
+    git::trace(&format!(
+        "exposure: {} commits of findings looked up in {:?}",
+        commits.len(),
+        started.elapsed()
+    ));
     for f in &mut results.findings {
         for c in &mut f.commits {
             let remotes = reached.get(&c.commit.id).cloned().unwrap_or_default();
