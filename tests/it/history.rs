@@ -2,9 +2,7 @@
 //! one finding per key however many commits added it, whether each of those
 //! commits is only local, pushed or tagged, and how history differs from scan.
 
-use std::path::PathBuf;
-
-use crate::util::{key, Repo, KEYWARD, SRC_DIR};
+use crate::util::{key, Repo, KEYWARD};
 
 /// `n` commits, each adding one small clean file, made by `git fast-import` in
 /// one process: enough items that the work runs on the pool, where progress is
@@ -24,21 +22,7 @@ fn many_commits(repo: &Repo, n: usize) {
             data.len()
         ));
     }
-    let mut child = std::process::Command::new("git")
-        .args(["fast-import", "--quiet"])
-        .current_dir(&repo.root)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .expect("git fast-import runs");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stream.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success(), "fast-import failed");
+    repo.fast_import(&stream);
     repo.git(&["reset", "-q", "--hard", "main"]).ok();
 }
 
@@ -86,9 +70,7 @@ fn json(run: &crate::util::Run) -> serde_json::Value {
 }
 
 fn sarif_valid(doc: &serde_json::Value) {
-    let path = PathBuf::from(SRC_DIR).join("tests/data/sarif-schema-2.1.0.json");
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let schema = crate::formats::sarif_schema();
     let validator = jsonschema::draft4::new(&schema).expect("schema compiles");
     let errors: Vec<String> = validator
         .iter_errors(doc)
