@@ -170,7 +170,7 @@ impl Baseline {
             e.line == line
                 && e.path == path
                 && same_rule(&e.rule, &f.rule_id)
-                && match (&e.commit, &f.commit) {
+                && match (&e.commit, f.commit()) {
                     (Some(a), Some(b)) => b.id.starts_with(a.as_str()),
                     (Some(_), None) => false,
                     (None, _) => true,

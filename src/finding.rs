@@ -32,6 +32,48 @@ pub struct CommitInfo {
     pub time: i64,
 }
 
+/// How far a commit has gone, as far as this repository knows. A push to a URL
+/// rather than to a named remote updates no tracking ref, so `Local` means "no
+/// trace of a publication", not "never left the machine".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Exposure {
+    /// Not looked up (runs that do not report it).
+    #[default]
+    Unknown,
+    /// Reachable from no remote-tracking ref and no tag.
+    Local,
+    /// Reachable from these remotes' tracking refs and/or from a tag (the
+    /// earliest tag holding it, by the tagged commit's date): published.
+    Published {
+        remotes: Vec<String>,
+        tag: Option<String>,
+    },
+}
+
+impl Exposure {
+    /// `local`, `pushed` (on a remote, tagged or not), `tagged` (only a tag
+    /// holds it) or `unknown`: the status field of the JSON and SARIF reports.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Exposure::Unknown => "unknown",
+            Exposure::Local => "local",
+            Exposure::Published { remotes, .. } if !remotes.is_empty() => "pushed",
+            Exposure::Published { .. } => "tagged",
+        }
+    }
+
+    pub fn published(&self) -> bool {
+        matches!(self, Exposure::Published { .. })
+    }
+}
+
+/// A commit that introduced a finding's key, and how far that commit has gone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InCommit {
+    pub commit: CommitInfo,
+    pub exposure: Exposure,
+}
+
 #[derive(Debug, Clone)]
 pub struct Finding {
     /// Index of the rule in the catalogue.
@@ -46,7 +88,11 @@ pub struct Finding {
     /// secret itself.
     pub fingerprint: String,
     pub public_example: bool,
-    pub commit: Option<CommitInfo>,
+    /// The commits that introduced this key at this place (history and
+    /// pre-push), in the source's order (newest first): one when the pipeline
+    /// places it, more once rebased or cherry-picked copies are folded into one
+    /// finding (see `pipeline::one_per_key`). Empty outside commits.
+    pub commits: Vec<InCommit>,
     /// Inside an archive: the member's path (`config/app.properties`, or
     /// `lib/inner.jar!config/app.properties` for nested archives). `location`
     /// is then within the member.
@@ -54,8 +100,9 @@ pub struct Finding {
     /// How the secret was hidden where it was found (`base64-encoded`, `joined
     /// from string literals`); `None` when it was there in plain text.
     pub encoding: Option<String>,
-    /// Remotes whose tracking refs already reach `commit`: as far as git knows,
-    /// the key is published there (pushes and merges say so).
+    /// Remotes where, as far as git knows, the key is already published: whose
+    /// tracking refs reach one of `commits` (pre-push, history), or hold the key
+    /// at this path (a merge).
     pub remotes: Vec<String>,
     /// For a generic credential: the name it is assigned to, the value's kind and
     /// length, and the confidence at this place. Reports print this instead of any
@@ -72,6 +119,17 @@ impl Finding {
             p.extend_from_slice(member);
         }
         p
+    }
+
+    /// The first commit that introduced the key, if it is in commits.
+    pub fn commit(&self) -> Option<&CommitInfo> {
+        self.commits.first().map(|c| &c.commit)
+    }
+
+    /// Whether the key is published, as far as git knows: on a remote (by a
+    /// tracking ref, or by content for a merge) or in a tag.
+    pub fn published(&self) -> bool {
+        !self.remotes.is_empty() || self.commits.iter().any(|c| c.exposure.published())
     }
 
     pub fn blocks(&self) -> bool {

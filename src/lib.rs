@@ -28,6 +28,7 @@ pub mod git;
 pub mod interrupt;
 pub mod pipeline;
 pub mod pool;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod scan;
@@ -311,8 +312,13 @@ fn need_work_tree(repo: &git::Repo, what: &str) -> Result<()> {
 
 pub(crate) fn files(common: &Common, paths: &[PathBuf], respect_ignore: bool) -> Result<Outcome> {
     let pipeline = pipeline(common, work_root().as_deref(), true)?;
-    let results = scan_files(&pipeline, paths, respect_ignore)?;
+    let results = scan_files(&pipeline, paths, respect_ignore, progress(common))?;
     emit(common, Mode::Files, Some((&results, &pipeline)))
+}
+
+/// Whether this run shows its progress (see [`progress::wanted`]).
+fn progress(common: &Common) -> bool {
+    progress::wanted(common.format, std::io::stderr().is_terminal())
 }
 
 /// The repository's top, or the current directory outside one: where
@@ -329,6 +335,7 @@ pub(crate) fn scan_files(
     pipeline: &Pipeline,
     paths: &[PathBuf],
     respect_ignore: bool,
+    progress: bool,
 ) -> Result<Results> {
     let roots = if paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -336,7 +343,7 @@ pub(crate) fn scan_files(
         paths.to_vec()
     };
     let (blobs, not_walked) = source::files::blobs(&roots, respect_ignore)?;
-    let mut results = pipeline.run(&blobs, None, None)?;
+    let mut results = pipeline.run(&blobs, None, progress.then_some("files scanned"))?;
     results.not_scanned.extend(not_walked);
     Ok(results)
 }
@@ -348,7 +355,11 @@ fn scan_commits(
     progress: bool,
 ) -> Result<Results> {
     let blobs = source::history::blobs(repo, commits, progress)?;
-    pipeline.run(&blobs, Some(&repo.location()), progress.then_some("blobs"))
+    pipeline.run(
+        &blobs,
+        Some(&repo.location()),
+        progress.then_some("blobs scanned"),
+    )
 }
 
 fn history(common: &Common, range: Option<&str>) -> Result<Outcome> {
@@ -359,8 +370,66 @@ fn history(common: &Common, range: Option<&str>) -> Result<Outcome> {
     };
     let commits = repo.commits(&range)?;
     let pipeline = pipeline(common, Some(repo.root()), true)?;
-    let results = scan_commits(&pipeline, &repo, &commits, true)?;
+    let mut results = scan_commits(&pipeline, &repo, &commits, progress(common))?;
+    mark_exposure(&repo, &mut results)?;
+    let mut pipeline = pipeline;
+    if let Some(note) = gone_from_files(&pipeline, &repo, &results)? {
+        pipeline.warnings.push(note);
+    }
     emit(common, Mode::History, Some((&results, &pipeline)))
+}
+
+/// `history` and `scan` differ by design: history names each key in the commit
+/// and at the path that added it, and a commit keeps it; scan reads the files as
+/// they are now. When some of history's keys are no longer in those files
+/// (deleted, moved, or let through by an inline marker since), one line says so,
+/// so the two reports can be told apart. Found by putting the findings' files,
+/// as they are now, through the same pipeline: only those files are read.
+fn gone_from_files(
+    pipeline: &Pipeline,
+    repo: &git::Repo,
+    results: &Results,
+) -> Result<Option<String>> {
+    let mut seen = std::collections::HashSet::new();
+    let paths: Vec<&[u8]> = results
+        .findings
+        .iter()
+        .map(|f| f.path.as_slice())
+        .filter(|p| *p != source::history::COMMIT_MESSAGE && seen.insert(*p))
+        .collect();
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let started = std::time::Instant::now();
+    let blobs = source::files::at(repo.root(), &paths);
+    let now = pipeline.run(&blobs, None, None)?;
+    git::trace(&format!(
+        "history against the files as they are now: {} files in {:?}",
+        blobs.len(),
+        started.elapsed()
+    ));
+    let present: std::collections::HashSet<&str> = now
+        .findings
+        .iter()
+        .map(|f| f.fingerprint.as_str())
+        .collect();
+    let gone = results
+        .findings
+        .iter()
+        .filter(|f| f.path != source::history::COMMIT_MESSAGE)
+        .filter(|f| !present.contains(f.fingerprint.as_str()))
+        .count();
+    Ok((gone > 0).then(|| {
+        format!(
+            "{gone} of these keys {} no longer in the files as they are now (deleted, moved, or let \
+             through by a keyward:allow marker since): `keyward scan` does not report {}, but \
+             the commits that added {} still hold {}",
+            if gone == 1 { "is" } else { "are" },
+            if gone == 1 { "it" } else { "them" },
+            if gone == 1 { "it" } else { "them" },
+            if gone == 1 { "it" } else { "them" },
+        )
+    }))
 }
 
 fn pre_push(common: &Common, remote: Option<&str>) -> Result<Outcome> {
@@ -378,7 +447,7 @@ fn pre_push(common: &Common, remote: Option<&str>) -> Result<Outcome> {
     let mut blobs = source::history::blobs(&repo, &commits, false)?;
     blobs.extend(source::message::tag_blobs(&tags, blobs.len()));
     let mut results = pipeline.run(&blobs, Some(&repo.location()), None)?;
-    mark_published(&repo, &mut results)?;
+    mark_exposure(&repo, &mut results)?;
     emit(common, Mode::PrePush, Some((&results, &pipeline)))
 }
 
@@ -408,24 +477,49 @@ fn pre_merge_commit(common: &Common) -> Result<Outcome> {
     emit(common, Mode::Merge, Some((&results, &pipeline)))
 }
 
-/// Notes, for each blocking finding in a commit, the remotes whose tracking refs
-/// already reach that commit: there the key is exposed, whatever this run decides.
-fn mark_published(repo: &git::Repo, results: &mut Results) -> Result<()> {
+/// Notes, for every commit of every finding, how far it has gone: the remotes
+/// whose tracking refs reach it, the earliest tag holding it, or neither (only
+/// local, as far as git knows). A finding's `remotes` are then every remote where
+/// it is exposed, whatever this run decides. Only the findings' commits are looked
+/// up, so a clean run costs nothing here.
+fn mark_exposure(repo: &git::Repo, results: &mut Results) -> Result<()> {
     let commits: Vec<String> = results
         .findings
         .iter()
-        .filter_map(|f| f.commit.as_ref().map(|c| c.id.clone()))
+        .flat_map(|f| f.commits.iter().map(|c| c.commit.id.clone()))
         .collect::<std::collections::HashSet<_>>()
         .into_iter()
         .collect();
+    if commits.is_empty() {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
     let reached = repo.remotes_reaching(&commits)?;
+    let tagged = repo.tags_reaching(&commits)?;
+    git::trace(&format!(
+        "exposure: {} commits of findings looked up in {:?}",
+        commits.len(),
+        started.elapsed()
+    ));
     for f in &mut results.findings {
-        if let Some(remotes) = f.commit.as_ref().and_then(|c| reached.get(&c.id)) {
-            f.remotes = remotes.clone();
+        for c in &mut f.commits {
+            let remotes = reached.get(&c.commit.id).cloned().unwrap_or_default();
+            let tag = tagged.get(&c.commit.id).cloned();
+            for r in &remotes {
+                if !f.remotes.contains(r) {
+                    f.remotes.push(r.clone());
+                }
+            }
+            c.exposure = if remotes.is_empty() && tag.is_none() {
+                finding::Exposure::Local
+            } else {
+                finding::Exposure::Published { remotes, tag }
+            };
         }
     }
     Ok(())
 }
+
 /// git gives a pre-push hook its ref updates on standard input; the pre-commit
 /// framework reads that itself and passes the range in the environment instead.
 /// For the first push of a branch that holds its root commit, the framework runs
@@ -546,9 +640,9 @@ fn write_baseline(
     let pipeline = pipeline(common, Some(&root), false)?;
     let results = if history {
         let commits = repo.commits(&git::Range::All)?;
-        scan_commits(&pipeline, &repo, &commits, true)?
+        scan_commits(&pipeline, &repo, &commits, progress(common))?
     } else {
-        scan_files(&pipeline, &[], true)?
+        scan_files(&pipeline, &[], true, progress(common))?
     };
     // A provider key or a private key is a credential wherever it sits: a
     // baseline takes one only when told so by its fingerprint, after it has been

@@ -18,7 +18,7 @@ use crate::baseline::Baseline;
 use crate::config::{Allowlist, Config};
 use crate::decode::{self, Budget};
 use crate::error::{Error, Result};
-use crate::finding::{fingerprint, CommitInfo, Finding, LineRange, Location};
+use crate::finding::{fingerprint, CommitInfo, Exposure, Finding, InCommit, LineRange, Location};
 use crate::git::{BlobData, ObjectId, Repo, RepoLocation};
 use crate::rules::Severity;
 use crate::scan::{Match, Scanner};
@@ -162,7 +162,7 @@ impl Pipeline {
         out.marked = marked.into_iter().map(|(_, place)| place).collect();
         // Stable: within an appearance, findings are already in order of offset.
         findings.sort_by_key(|(order, _)| *order);
-        out.findings = findings.into_iter().map(|(_, f)| f).collect();
+        out.findings = one_per_key(findings.into_iter().map(|(_, f)| f));
         Ok(out)
     }
 
@@ -559,9 +559,12 @@ impl Pipeline {
             location,
             secret: m.secret.clone(),
             public_example: m.public_example,
-            commit: match &a.origin {
-                Origin::Commit(info) => Some(info.clone()),
-                _ => None,
+            commits: match &a.origin {
+                Origin::Commit(info) => vec![InCommit {
+                    commit: info.clone(),
+                    exposure: Exposure::Unknown,
+                }],
+                _ => Vec::new(),
             },
             encoding,
             remotes: Vec::new(),
@@ -645,6 +648,41 @@ impl Pipeline {
         }
         Ok(of.into_iter().map(|i| !held[i]).collect())
     }
+}
+
+/// One finding per key: the same key (rule, place and secret: the fingerprint)
+/// introduced by several commits (a branch rebased, a commit cherry-picked, a key
+/// deleted and added again) is listed once, with every commit that introduced it,
+/// in order. A key that occurs twice in one commit's file is two findings there,
+/// so the n-th occurrence in one commit joins the n-th in another. One pass, one
+/// hash map: linear in the findings. Findings outside commits are left as they are.
+fn one_per_key(findings: impl Iterator<Item = Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    // (fingerprint, occurrence within its commit) -> index in `out`.
+    let mut kept: HashMap<(String, usize), usize> = HashMap::new();
+    // (fingerprint, commit id) -> occurrences so far.
+    let mut nth: HashMap<(String, String), usize> = HashMap::new();
+    for f in findings {
+        let Some(commit) = f.commit() else {
+            out.push(f);
+            continue;
+        };
+        let n = nth
+            .entry((f.fingerprint.clone(), commit.id.clone()))
+            .or_insert(0);
+        let occurrence = *n;
+        *n += 1;
+        match kept.entry((f.fingerprint.clone(), occurrence)) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                out[*e.get()].commits.extend(f.commits);
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(out.len());
+                out.push(f);
+            }
+        }
+    }
+    out
 }
 
 /// Lines of context around each keyword line, for decoders that only matter near

@@ -2,7 +2,6 @@
 //! of its own (a repository handle, say: libgit2 handles are not shared between
 //! threads). It knows nothing of what the items are.
 
-use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -14,8 +13,8 @@ const CHUNK: usize = 64;
 
 /// Runs `work` for 0..count and returns the `Some` results in index order. Each
 /// worker calls `init` once for its state. The first error stops every worker and
-/// is returned. With `label`, and stderr a terminal, a count of finished items is
-/// shown as they go.
+/// is returned. With `label` (the caller decides that someone is watching), a
+/// count of finished items and the rate are shown on stderr as they go.
 pub fn run<S, T: Send>(
     count: usize,
     label: Option<&str>,
@@ -79,19 +78,18 @@ pub fn run<S, T: Send>(
             });
         }
         let (done, stop) = (&done, &stop);
-        let show = label.filter(|_| std::io::IsTerminal::is_terminal(&std::io::stderr()));
-        if let Some(label) = show {
+        if let Some(label) = label {
             s.spawn(move || {
-                let mut err = std::io::stderr();
+                let bar = crate::progress::Bar::start(label, count);
                 loop {
                     let n = done.load(Ordering::Relaxed);
+                    bar.set(n);
                     if n >= count || stop.load(Ordering::Relaxed) {
                         break;
                     }
-                    let _ = write!(err, "\rkeyward: {n}/{count} {label}");
                     std::thread::sleep(std::time::Duration::from_millis(100));
                 }
-                let _ = write!(err, "\r\x1b[2K");
+                bar.finish();
             });
         }
     });

@@ -83,7 +83,7 @@ pub fn run(common: &Common, options: &Options) -> Result<Outcome> {
         }
         Some(paths) => {
             let pipeline = crate::pipeline(common, Some(&root), true)?;
-            let results = crate::scan_files(&pipeline, paths, true)?;
+            let results = crate::scan_files(&pipeline, paths, true, false)?;
             (results, pipeline, Source::WorkingTree, cwd.clone())
         }
     };

@@ -756,6 +756,78 @@ impl Repo {
         Ok(out)
     }
 
+    /// For each of `commits` that a tag reaches, the earliest such tag (by the
+    /// date of the commit it tags, then by name): tags are published with
+    /// releases. One topological walk from every tag, children before parents,
+    /// each commit handing its best tag down to its parents; it stops once every
+    /// wanted commit has been seen. Only run for findings, never on a clean run.
+    pub fn tags_reaching(
+        &self,
+        commits: &[String],
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::new();
+        let wanted: std::collections::HashSet<Oid> = commits
+            .iter()
+            .filter_map(|c| Oid::from_str(c).ok())
+            .collect();
+        if wanted.is_empty() {
+            return Ok(out);
+        }
+        let mut tags: Vec<(i64, String, Oid)> = Vec::new();
+        let refs = self
+            .repo
+            .references_glob("refs/tags/*")
+            .map_err(|e| fail("cannot list tags", e))?;
+        for r in refs.flatten() {
+            let Some(name) = r.name().ok().and_then(|n| n.strip_prefix("refs/tags/")) else {
+                continue;
+            };
+            // A tag of a tree or a blob holds no commit.
+            let Ok(commit) = r.peel_to_commit() else {
+                continue;
+            };
+            tags.push((commit.time().seconds(), name.to_string(), commit.id()));
+        }
+        if tags.is_empty() {
+            return Ok(out);
+        }
+        // Best first: a smaller index is an earlier tag.
+        tags.sort();
+        let mut walk = self
+            .repo
+            .revwalk()
+            .map_err(|e| fail("cannot walk history", e))?;
+        walk.set_sorting(git2::Sort::TOPOLOGICAL)
+            .map_err(|e| fail("cannot walk history", e))?;
+        let mut label: std::collections::HashMap<Oid, usize> = Default::default();
+        for (i, (_, _, id)) in tags.iter().enumerate() {
+            walk.push(*id).map_err(|e| fail("cannot walk history", e))?;
+            let best = label.entry(*id).or_insert(i);
+            *best = (*best).min(i);
+        }
+        for id in walk {
+            let id = id.map_err(|e| fail("cannot walk history", e))?;
+            let Some(best) = label.remove(&id) else {
+                continue;
+            };
+            if wanted.contains(&id) {
+                out.insert(id.to_string(), tags[best].1.clone());
+                if out.len() == wanted.len() {
+                    break;
+                }
+            }
+            let commit = self
+                .repo
+                .find_commit(id)
+                .map_err(|e| fail(format!("cannot read commit {id}"), e))?;
+            for parent in commit.parent_ids() {
+                let l = label.entry(parent).or_insert(best);
+                *l = (*l).min(best);
+            }
+        }
+        Ok(out)
+    }
+
     /// What a commit added against its first parent, by comparing trees: subtrees
     /// with equal ids are skipped without being read, no patch text is made, and a
     /// file that only moved adds nothing.

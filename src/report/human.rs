@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use super::idiom::load_from_env;
 use super::{Color, Mode, Report, StagedBy};
-use crate::finding::{Finding, Location};
+use crate::finding::{Exposure, Finding, Location};
 use crate::text::{plural, printable_path, printable_text, shell_word};
 
 const DEFAULT_ENV_VAR: &str = "API_KEY";
@@ -168,25 +168,57 @@ fn list(out: &mut String, findings: &[&Finding], report: &Report, paint: &Paint)
             what,
             paint.dim(&format!("[{}]", rule.id)),
         );
-        let published = if f.remotes.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "already on {}: exposed there",
-                printable_text(&f.remotes.join(", "))
-            )
-        };
-        let origin = match &f.commit {
-            Some(c) => format!(
-                "added in commit {} on {}{}{published}",
-                &c.id[..c.id.len().min(12)],
-                &super::iso8601(c.time)[..10],
-                if published.is_empty() { "" } else { "; " }
-            ),
-            None => published,
-        };
-        if !origin.is_empty() {
-            let _ = writeln!(out, "      {}", paint.dim(&origin));
+        for line in origin(f) {
+            let _ = writeln!(out, "      {}", paint.dim(&line));
+        }
+    }
+}
+
+/// Where a finding came from and how far it has gone: its commits, each with its
+/// exposure, or (a merge) the remotes that already hold it.
+fn origin(f: &Finding) -> Vec<String> {
+    let short = |id: &str| id[..id.len().min(12)].to_string();
+    let commit = |c: &crate::finding::InCommit| {
+        let exposure = exposure(&c.exposure);
+        format!(
+            "{} on {}{}{exposure}",
+            short(&c.commit.id),
+            &super::iso8601(c.commit.time)[..10],
+            if exposure.is_empty() { "" } else { ": " }
+        )
+    };
+    match f.commits.as_slice() {
+        [] if f.remotes.is_empty() => Vec::new(),
+        [] => vec![format!(
+            "already on {}: exposed there",
+            printable_text(&f.remotes.join(", "))
+        )],
+        [one] => vec![format!("added in commit {}", commit(one))],
+        many => {
+            let mut lines = vec![format!(
+                "added in {} commits (copies: rebased or cherry-picked, or added again):",
+                many.len()
+            )];
+            lines.extend(many.iter().map(|c| format!("  {}", commit(c))));
+            lines
+        }
+    }
+}
+
+/// A commit's exposure in words; empty when it was not looked up.
+fn exposure(e: &Exposure) -> String {
+    match e {
+        Exposure::Unknown => String::new(),
+        Exposure::Local => "only local as far as git knows".to_string(),
+        Exposure::Published { remotes, tag } => {
+            let mut places = Vec::new();
+            if !remotes.is_empty() {
+                places.push(format!("pushed to {}", printable_text(&remotes.join(", "))));
+            }
+            if let Some(tag) = tag {
+                places.push(format!("in tag {}", printable_text(tag)));
+            }
+            format!("{}: exposed", places.join(", "))
         }
     }
 }
@@ -199,6 +231,33 @@ pub(crate) fn is_env_file(path: &[u8]) -> bool {
         .iter()
         .any(|t| name.ends_with(t));
     (name == b".env" || name.starts_with(b".env.")) && !template
+}
+
+/// Whether the fix is to take env files out of the commit (see `remediation`).
+fn env_files(mode: Mode, paths: &[&[u8]]) -> bool {
+    matches!(mode, Mode::Staged { .. }) && paths.iter().all(|p| is_env_file(p))
+}
+
+/// Each rule's own words on rolling its keys (where, in the provider's
+/// console), once per rule, under the step that says to roll.
+fn how_to_roll(out: &mut String, findings: &[&Finding], report: &Report) {
+    let mut rules: Vec<usize> = findings.iter().map(|f| f.rule).collect();
+    rules.sort_unstable();
+    rules.dedup();
+    for &index in &rules {
+        let spec = &report.catalogue.get(index).spec;
+        let text = if spec.remediation.trim().is_empty() {
+            format!(
+                "{}: revoke or rotate it with its provider.",
+                spec.description
+            )
+        } else {
+            spec.remediation.trim().to_string()
+        };
+        let text = printable_text(&text.split_whitespace().collect::<Vec<_>>().join(" "));
+        let first = format!("     [{}] ", spec.id);
+        let _ = writeln!(out, "{}", wrap(&text, &first, "       "));
+    }
 }
 
 /// Word-wraps `text` to `WIDTH` columns, every line after the first indented.
@@ -237,27 +296,40 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
 
     let w = wording(report.mode);
     // Findings come newest commit first; the last is the oldest, where a rebase
-    // has to start.
-    // Only commits no remote has can be rewritten: published ones are rolled.
+    // has to start. Only commits nothing has published can be rewritten:
+    // published ones are rolled.
     let mut commits: Vec<&str> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    let mut remotes: Vec<&str> = Vec::new();
+    let mut places: Vec<String> = Vec::new();
+    let mut tags: Vec<String> = Vec::new();
     for f in findings {
         for r in &f.remotes {
-            if !remotes.contains(&r.as_str()) {
-                remotes.push(r);
+            let r = printable_text(r);
+            if !places.contains(&r) {
+                places.push(r);
             }
         }
-        if !f.remotes.is_empty() {
+        for c in &f.commits {
+            if let Exposure::Published { tag: Some(tag), .. } = &c.exposure {
+                let tag = format!("tag {}", printable_text(tag));
+                if !tags.contains(&tag) {
+                    tags.push(tag);
+                }
+            }
+        }
+        if f.published() {
             continue;
         }
-        if let Some(c) = &f.commit {
-            let short = &c.id[..c.id.len().min(12)];
+        for c in &f.commits {
+            let short = &c.commit.id[..c.commit.id.len().min(12)];
             if seen.insert(short) {
                 commits.push(short);
             }
         }
     }
+    places.extend(tags);
+    let published: Vec<&Finding> = findings.iter().copied().filter(|f| f.published()).collect();
+    let all_published = published.len() == findings.len();
     let plural = findings.len() > 1;
     let fill = |template: &str| {
         template
@@ -281,47 +353,48 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
             )
             .replace("{commits}", &commits.join(", "))
             .replace("{oldest}", commits.last().copied().unwrap_or("<commit>"))
+            .replace("{places}", &places.join(", "))
+            .replace(
+                "{Published are}",
+                match (all_published, plural) {
+                    (true, false) => "The key is",
+                    (true, true) => "These keys are",
+                    (false, _) => "Some of these keys are",
+                },
+            )
+            .replace(
+                "{the published keys}",
+                match (all_published, published.len() > 1) {
+                    (true, false) => "the key",
+                    (true, true) => "the keys",
+                    (false, _) => "the published keys",
+                },
+            )
     };
     let _ = writeln!(out, "\n{}", paint.bold("What to do now"));
-    if let Some(state) = w.state {
-        let _ = writeln!(out, "{}", fill(state));
-    }
-    if !remotes.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}",
-            wrap(
-                &format!(
-                    "Some of these keys are already in commits on {}: they are exposed there, \
-                     and rewriting local commits cannot take them back. Roll them first (see \
-                     below). Once rolled, record those reviewed findings with `keyward baseline \
-                     --history`, or let this one push through with --no-verify.",
-                    printable_text(&remotes.join(", "))
-                ),
-                "  ",
-                "  "
-            )
-        );
-    }
-    // An env file is where keys belong, untracked: the fix is to take the file
-    // out of the commit, not the key out of the file.
-    let env_files =
-        matches!(report.mode, Mode::Staged { .. }) && paths.iter().all(|p| is_env_file(p));
-    if commits.is_empty() && !remotes.is_empty() {
-        let _ = writeln!(
-            out,
-            "  1. Roll each key now (see below): it is already published."
-        );
-    } else if env_files {
-        let _ = writeln!(
-            out,
-            "{}",
-            fill("  1. Keep {the file} on this machine only: take it out of the commit and ignore it:\n       git rm --cached {paths}   then add it to .gitignore\n     It stays where it is, untracked; the code reads those values from the environment.")
-        );
+    // A key already published (pushed, tagged) is exposed whatever else is done:
+    // rolling comes first, in every mode, and the how-to goes with that step.
+    if !published.is_empty() {
+        let _ = writeln!(out, "{}", wrap(&fill(EXPOSED_STATE), "  ", "  "));
+        let _ = writeln!(out, "{}", fill(EXPOSED_FIRST));
+        how_to_roll(out, &published, report);
     } else {
-        let _ = writeln!(out, "{}", fill(w.first_step));
+        if let Some(state) = w.state {
+            let _ = writeln!(out, "{}", fill(state));
+        }
+        // An env file is where keys belong, untracked: the fix is to take the file
+        // out of the commit, not the key out of the file.
+        if env_files(report.mode, &paths) {
+            let _ = writeln!(
+                out,
+                "{}",
+                fill("  1. Keep {the file} on this machine only: take it out of the commit and ignore it:\n       git rm --cached {paths}   then add it to .gitignore\n     It stays where it is, untracked; the code reads those values from the environment.")
+            );
+        } else {
+            let _ = writeln!(out, "{}", fill(w.first_step));
+        }
     }
-    if env_files {
+    if env_files(report.mode, &paths) {
         // The file already is the environment, under the names the user chose.
         let _ = writeln!(
             out,
@@ -350,23 +423,17 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
     if let Some(fix) = w.fix {
         let _ = writeln!(out, "{}", fill(fix));
     }
-    let _ = writeln!(out, "{}", w.roll);
-    let mut rules: Vec<usize> = findings.iter().map(|f| f.rule).collect();
-    rules.sort_unstable();
-    rules.dedup();
-    for &index in &rules {
-        let spec = &report.catalogue.get(index).spec;
-        let text = if spec.remediation.trim().is_empty() {
-            format!(
-                "{}: revoke or rotate it with its provider.",
-                spec.description
-            )
-        } else {
-            spec.remediation.trim().to_string()
-        };
-        let text = printable_text(&text.split_whitespace().collect::<Vec<_>>().join(" "));
-        let first = format!("     [{}] ", spec.id);
-        let _ = writeln!(out, "{}", wrap(&text, &first, "       "));
+    if !published.is_empty() {
+        let _ = writeln!(out, "{}", fill(EXPOSED_THIRD));
+        if !commits.is_empty() {
+            let _ = writeln!(out, "{}", fill(EXPOSED_LOCAL_TOO));
+        }
+        if let Some(tail) = w.published_tail {
+            let _ = writeln!(out, "{}", wrap(tail, "  ", "  "));
+        }
+    } else {
+        let _ = writeln!(out, "{}", w.roll);
+        how_to_roll(out, findings, report);
     }
     // A baseline is offered only for what may not be a secret at all (a generic
     // match); a provider key or private key is a credential by its shape, and a
@@ -407,7 +474,19 @@ struct Wording {
     fix: Option<&'static str>,
     /// How to get past the check once, and what that costs.
     skip: Option<&'static str>,
+    /// Said after the steps when a key is already published (wrapped).
+    published_tail: Option<&'static str>,
 }
+
+/// When a key is already published (a remote-tracking ref or a tag reaches its
+/// commit, or a remote holds it): rolling is step 1, and step 3 cleans up.
+/// `EXPOSED_STATE` is wrapped; the steps are laid out by hand.
+const EXPOSED_STATE: &str = "{Published are} already published ({places}): everyone who can \
+     read there, and every clone, has them, and rewriting history cannot take them back. \
+     Treat them as compromised.";
+const EXPOSED_FIRST: &str = "  1. Roll {the published keys} now, before anything else:";
+const EXPOSED_THIRD: &str = "  3. Then delete {the key} from the code, and check the provider's logs for use of\n     {the published keys} while exposed. Rewrite history (git filter-repo) only if you must,\n     after rolling.";
+const EXPOSED_LOCAL_TOO: &str = "     The commits nothing has published yet ({commits}) can still be rewritten; roll\n     their keys too if those commits left this machine in a way git does not track:\n       git rebase -i {oldest}^   (mark the commit 'edit', remove the key, git commit --amend)";
 
 const ROLL_IF_IT_LEFT: &str = "  3. If the key has ever left this machine (pushed, pasted, shared, logged, or in a\n     build), it is exposed: roll it now. Deleting it from the file does not un-expose it.";
 
@@ -437,6 +516,7 @@ fn wording(mode: Mode) -> Wording {
                 StagedBy::TemporaryIndex => Some("  Or have keyward do 1 and 2 in the working tree (it shows the change and asks first):\n       keyward fix --files {paths}"),
                 StagedBy::Merge => None,
             },
+            published_tail: None,
             skip: Some(if framework {
                 "  To skip keyward alone for one commit: SKIP=keyward git commit …  The key then\n  enters history, and once pushed it must be rolled."
             } else {
@@ -451,6 +531,7 @@ fn wording(mode: Mode) -> Wording {
             roll: ROLL_IF_IT_LEFT,
             fix: None,
             skip: Some("  To skip every hook for one commit: git commit --no-verify. The key then enters\n  history, and once pushed it must be rolled."),
+            published_tail: None,
         },
         Mode::PrePush => Wording {
             verdict: "keyward: push blocked:",
@@ -460,6 +541,7 @@ fn wording(mode: Mode) -> Wording {
             roll: ROLL_IF_IT_LEFT,
             fix: None,
             skip: Some("  To skip the check for one push: git push --no-verify. The key then reaches the\n  remote and must be rolled."),
+            published_tail: Some("Once rolled, record those reviewed findings with `keyward baseline --history`, or let this one push through with --no-verify."),
         },
         Mode::Merge => Wording {
             verdict: "keyward: merge blocked:",
@@ -469,15 +551,17 @@ fn wording(mode: Mode) -> Wording {
             roll: ROLL_IF_IT_LEFT,
             fix: None,
             skip: Some("  To merge anyway: git merge --no-verify. The key then enters this branch's\n  history, and once pushed it must be rolled."),
+            published_tail: None,
         },
         Mode::History => Wording {
             verdict: "keyward: found",
             place: "in the repository's history",
-            state: Some("  These keys are in commits: anyone who can read the repository, and every clone,\n  has them. They are exposed."),
-            first_step: "  1. Roll each key now (see below), before anything else. Then remove it from the\n     code; rewrite history (git filter-repo) only if you must, and only after rolling.",
-            roll: "  3. Then check the provider's logs for use of the key while it was exposed.",
+            state: Some("  {The key is} only in local commits as far as git knows (no remote-tracking ref and\n  no tag reaches them), so those commits can still be rewritten."),
+            first_step: "  1. Rewrite those commits ({commits}) without {the key}, for example:\n       git rebase -i {oldest}^   (mark the commit 'edit', remove the key, git commit --amend)",
+            roll: "  3. If the commits left this machine in a way git does not track (a push to a URL\n     rather than a named remote, a patch, a bundle, a copy), or the key was pasted, shared\n     or logged, it is exposed: roll it now.",
             fix: None,
             skip: None,
+            published_tail: None,
         },
         Mode::Files => Wording {
             verdict: "keyward: found",
@@ -487,6 +571,7 @@ fn wording(mode: Mode) -> Wording {
             roll: ROLL_IF_IT_LEFT,
             fix: None,
             skip: None,
+            published_tail: None,
         },
     }
 }

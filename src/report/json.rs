@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::{iso8601, Report};
-use crate::finding::Location;
+use crate::finding::{Exposure, InCommit, Location};
 use crate::text::printable_path;
 
 /// Bumped only on an incompatible change.
@@ -56,8 +56,17 @@ pub struct JsonFinding<'a> {
     pub fingerprint: &'a str,
     /// The secret is a provider's published documentation example.
     pub public_example: bool,
-    /// The commit that added it (history and pre-push), else null.
+    /// The commit that added it (history and pre-push), else null: the first of
+    /// `commits`.
     pub commit: Option<JsonCommit<'a>>,
+    /// Every commit that introduced this key at this place, newest first: more
+    /// than one when a branch was rebased or a commit cherry-picked. Each says
+    /// how far it has gone. Empty outside commits.
+    pub commits: Vec<JsonInCommit<'a>>,
+    /// The most exposed of `commits`: pushed, tagged or local (as far as git
+    /// knows: a push to a URL rather than a named remote leaves no trace); null
+    /// outside commits.
+    pub exposure: Option<&'static str>,
     pub remediation: &'a str,
     /// How the secret was hidden (`base64-encoded`, `joined from string
     /// literals`, ...); null when it was in plain text.
@@ -94,6 +103,19 @@ pub struct JsonCommit<'a> {
 }
 
 #[derive(Serialize)]
+pub struct JsonInCommit<'a> {
+    pub id: &'a str,
+    pub date: String,
+    /// local, pushed (on a remote's tracking ref), tagged (only in a tag), or
+    /// unknown (not looked up).
+    pub exposure: &'static str,
+    /// Remotes whose tracking refs reach the commit.
+    pub remotes: &'a [String],
+    /// The earliest tag holding the commit, else null.
+    pub tag: Option<&'a str>,
+}
+
+#[derive(Serialize)]
 pub struct NotScanned {
     pub path: String,
     pub reason: String,
@@ -122,10 +144,30 @@ pub fn document<'a>(report: &'a Report) -> Document<'a> {
                 secret: f.secret.redacted(),
                 fingerprint: &f.fingerprint,
                 public_example: f.public_example,
-                commit: f.commit.as_ref().map(|c| JsonCommit {
+                commit: f.commit().map(|c| JsonCommit {
                     id: &c.id,
                     date: iso8601(c.time),
                 }),
+                commits: f
+                    .commits
+                    .iter()
+                    .map(|c| {
+                        let (remotes, tag) = match &c.exposure {
+                            Exposure::Published { remotes, tag } => {
+                                (remotes.as_slice(), tag.as_deref())
+                            }
+                            _ => (&[][..], None),
+                        };
+                        JsonInCommit {
+                            id: &c.commit.id,
+                            date: iso8601(c.commit.time),
+                            exposure: c.exposure.status(),
+                            remotes,
+                            tag,
+                        }
+                    })
+                    .collect(),
+                exposure: most_exposed(&f.commits),
                 remediation: spec.remediation.trim(),
                 encoding: f.encoding.as_deref(),
                 member: f.member.as_deref().map(printable_path),
@@ -161,6 +203,20 @@ pub fn document<'a>(report: &'a Report) -> Document<'a> {
         allowed_by_marker: &report.results.marked,
         warnings: report.warnings,
     }
+}
+
+/// The status of the most exposed commit: pushed, then tagged, then local.
+pub fn most_exposed(commits: &[InCommit]) -> Option<&'static str> {
+    let rank = |status: &str| match status {
+        "pushed" => 3,
+        "tagged" => 2,
+        "local" => 1,
+        _ => 0,
+    };
+    commits
+        .iter()
+        .map(|c| c.exposure.status())
+        .max_by_key(|s| rank(s))
 }
 
 pub struct Json;

@@ -67,3 +67,27 @@ fn push(blobs: &mut Vec<Blob>, path: &Path) {
         }],
     });
 }
+
+/// The files at `paths` (as git names them, relative to `root`) as they are now
+/// on disk, each under its repository path: what `keyward scan` would read
+/// there. Paths that are no longer files are left out.
+pub fn at(root: &Path, paths: &[&[u8]]) -> Vec<Blob> {
+    paths
+        .iter()
+        .enumerate()
+        .filter_map(|(order, rel)| {
+            let full = root.join(std::ffi::OsStr::from_bytes(rel));
+            std::fs::symlink_metadata(&full)
+                .is_ok_and(|m| m.is_file())
+                .then(|| Blob {
+                    content: Content::File(full),
+                    appearances: vec![Appearance {
+                        path: rel.to_vec(),
+                        origin: Origin::File,
+                        earlier: Earlier::Nothing,
+                        order,
+                    }],
+                })
+        })
+        .collect()
+}

@@ -20,7 +20,7 @@ pub fn blobs(repo: &Repo, commits: &[ObjectId], progress: bool) -> Result<Vec<Bl
     let started = std::time::Instant::now();
     let per_commit = crate::pool::run(
         commits.len(),
-        progress.then_some("commits"),
+        progress.then_some("commits walked"),
         || location.open(),
         |repo, i| {
             let changes = repo.commit_changes(commits[i])?;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::util::{key, Repo, SRC_DIR};
 
-fn sarif_schema() -> serde_json::Value {
+pub(crate) fn sarif_schema() -> serde_json::Value {
     // Vendored (tests/data/NOTICE.md), so the default `cargo test` needs nothing
     // beside the repository.
     let path = PathBuf::from(SRC_DIR).join("tests/data/sarif-schema-2.1.0.json");

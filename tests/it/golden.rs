@@ -90,6 +90,14 @@ fn reports_match_their_golden_files() {
         history.no_leak_ref(k);
     }
     check("history.txt", &normalise(&repo, &history.stderr()));
-    let json = repo.keyward(&["history", "--format", "json"]).code_is(1);
-    check("history.json", &normalise(&repo, &json.stdout()));
+    for format in ["json", "sarif"] {
+        let run = repo.keyward(&["history", "--format", format]).code_is(1);
+        for k in &keys {
+            run.no_leak_ref(k);
+        }
+        check(
+            &format!("history.{format}"),
+            &normalise(&repo, &run.stdout()),
+        );
+    }
 }

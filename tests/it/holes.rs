@@ -142,7 +142,8 @@ fn commits_on_another_remote_are_still_new_to_this_destination() {
     repo.git(&["push", "-q", public.to_str().unwrap(), "main"])
         .code_is(1)
         .contains("pay.py:1:8")
-        .contains("already on origin")
+        .contains("pushed to origin: exposed")
+        .contains("already published (origin)")
         .contains("keyward baseline --history")
         .lacks("git rebase -i")
         .no_leak(&secret);

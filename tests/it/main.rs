@@ -16,6 +16,7 @@ mod generic;
 mod golden;
 mod hardening;
 mod heavy;
+mod history;
 mod holes;
 mod hook;
 mod install;

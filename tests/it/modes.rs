@@ -140,8 +140,8 @@ fn history_finds_a_key_three_commits_back() {
     let run = repo.keyward(&["history"]).code_is(1);
     run.contains("app.js:2:12")
         .contains(&format!("added in commit {}", &added[..12]))
-        .contains("2026-01-01")
-        .contains("Roll each key now")
+        .contains("2026-01-01: only local as far as git knows")
+        .contains(&format!("git rebase -i {}^", &added[..12]))
         .no_leak(&secret);
     // A range that excludes the commit finds nothing.
     repo.keyward(&["history", &format!("{added}..HEAD")])

@@ -62,20 +62,7 @@ fn a_tree_nested_thousands_of_levels_deep_is_walked() {
         "commit refs/heads/main\ncommitter T <t@example.com> 1700000000 +0000\ndata 4\ndeep\nfrom refs/heads/main^0\nM 100644 inline {deep}\ndata {}\n{data}\n",
         data.len()
     );
-    let mut child = Command::new("git")
-        .args(["fast-import", "--quiet"])
-        .current_dir(&repo.root)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("git fast-import");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stream.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success(), "fast-import failed");
+    repo.fast_import(&stream);
     repo.keyward(&["history"])
         .code_is(1)
         .contains("d/d/d/")

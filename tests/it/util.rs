@@ -266,6 +266,26 @@ impl Repo {
         self.git(&["commit", "-q", "--no-verify", "-m", msg]).ok();
     }
 
+    /// Feeds `stream` to `git fast-import` here: many commits, or shapes a
+    /// worktree cannot hold, in one process.
+    pub fn fast_import(&self, stream: &str) {
+        use std::io::Write;
+        let mut child = Command::new("git")
+            .args(["fast-import", "--quiet"])
+            .current_dir(&self.root)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("git fast-import runs");
+        child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(stream.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success(), "fast-import failed");
+    }
+
     pub fn head(&self) -> Option<String> {
         let r = self.git(&["rev-parse", "-q", "--verify", "HEAD"]);
         r.out
