@@ -44,6 +44,11 @@ pub enum Error {
     #[error("{0}")]
     Unsupported(String),
 
+    /// The server refuses a push it could not decide on (its check overran,
+    /// its audit log cannot be written).
+    #[error("{0}")]
+    Rejected(String),
+
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -73,7 +78,7 @@ impl Error {
             Error::Unsupported(_) => Some(
                 "this is blocked; until keyward reads it, skip the hook once with --no-verify and check the change by hand",
             ),
-            Error::Io { .. } => None,
+            Error::Rejected(_) | Error::Io { .. } => None,
         }
     }
 }

@@ -42,6 +42,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod secret;
+mod server;
 pub mod source;
 pub mod text;
 
@@ -73,6 +74,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Some(Command::Scan { paths, no_ignore }) => files(common, paths, !no_ignore),
         Some(Command::History { range }) => history(common, range.as_deref()),
         Some(Command::PrePush { remote, .. }) => pre_push(common, remote.as_deref()),
+        Some(Command::PreReceive) => server::pre_receive(common),
         Some(Command::CommitMsg { file }) => commit_msg(common, file),
         Some(Command::PreMergeCommit) => pre_merge_commit(common),
         Some(Command::Baseline {
