@@ -21,4 +21,5 @@ mod modes;
 mod pipeline;
 mod properties;
 mod rules;
+mod server;
 mod staged_walk;
