@@ -22,4 +22,5 @@ mod pipeline;
 mod properties;
 mod rules;
 mod server;
+mod server_heavy;
 mod staged_walk;
