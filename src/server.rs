@@ -91,6 +91,18 @@ struct Scanned {
 }
 
 pub(crate) fn pre_receive(common: &Common) -> Result<Outcome> {
+    check(common).map_err(|e| match e {
+        Error::Rejected(_) => e,
+        // The client-side hints (fix the commit, --no-verify) mean nothing to
+        // a pusher: a server hook cannot be skipped, and only its admins can
+        // mend what stopped it.
+        other => Error::Rejected(format!(
+            "{other}; nothing was checked, so the push is rejected (the server's administrators can fix this; no client option skips a server hook)"
+        )),
+    })
+}
+
+fn check(common: &Common) -> Result<Outcome> {
     let started = std::time::Instant::now();
     let updates = git::parse_received(&read_stdin()?)?;
     let repo = git::Repo::open_from_env()?;

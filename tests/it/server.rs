@@ -530,7 +530,9 @@ fn a_missing_policy_file_rejects_the_push() {
     s.commit_file("x.txt", "x\n", "x");
     let run = s.push(&s.url(), &["nopolicy"]);
     assert_ne!(run.code(), 0);
-    run.contains("remote: keyward: error: /nonexistent/keyward.toml");
+    run.contains("remote: keyward: error: /nonexistent/keyward.toml")
+        .contains("the push is rejected")
+        .lacks("--no-verify");
     assert_eq!(s.server_ref("refs/heads/nopolicy"), None);
 }
 
@@ -587,4 +589,67 @@ pub fn write_executable(path: &Path, text: &str) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::write(path, text).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn a_bad_server_table_is_named_with_its_line() {
+    let s = Server::new();
+    s.set_policy("[server]\ntime_limit = -1\n");
+    s.branch("badpolicy");
+    s.commit_file("x.txt", "x\n", "x");
+    let run = s.push(&s.url(), &["badpolicy"]);
+    assert_ne!(run.code(), 0);
+    run.contains("keyward.toml:2:")
+        .contains("server.time_limit");
+    s.set_policy("[server]\nallow_everything = true\n");
+    let run = s.push(&s.url(), &["badpolicy"]);
+    assert_ne!(run.code(), 0);
+    run.contains("unknown field");
+    assert_eq!(s.server_ref("refs/heads/badpolicy"), None);
+}
+
+/// Every file under `dir`, with its size and modification time.
+fn listing(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else {
+                out.push((entry.path(), meta.len(), meta.modified().unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_rejected_push_leaves_the_repository_as_it_was() {
+    let s = Server::new();
+    s.set_policy("[server]\nallow_bypass = true\naudit_log = \"audit.log\"\n");
+    s.branch("untouched");
+    let secret = key("sk_live_", 99);
+    s.commit_file("u.txt", &format!("{secret}\n"), "u");
+    let before = listing(&s.bare);
+    rejected(s.push(&s.url(), &["untouched"]), &secret, "u.txt:1:1");
+    rejected(
+        s.push(
+            &s.url(),
+            &[
+                "-o",
+                "keyward.allow=0123456789abcdef",
+                "-o",
+                "keyward.reason=x",
+                "untouched",
+            ],
+        ),
+        &secret,
+        "u.txt:1:1",
+    );
+    assert_eq!(listing(&s.bare), before);
+    assert!(!s.admin_dir().join("audit.log").exists());
 }
