@@ -55,16 +55,16 @@ hook() {
         gitleaks)
             cat >"$bare/hooks/pre-receive" <<EOF
 #!/bin/sh
-# gitleaks as a pre-receive hook: each ref's new commits (git log reads the
-# quarantine through git's own environment).
+# gitleaks as a pre-receive hook: one run over every new tip's commits that no
+# existing ref has (git log reads the quarantine through git's environment).
 z=0000000000000000000000000000000000000000
-status=0
+tips=''
 while read old new ref; do
-    [ "\$new" = "\$z" ] && continue
-    if [ "\$old" = "\$z" ]; then range="\$new --not --all"; else range="\$old..\$new"; fi
-    "$GITLEAKS" git --no-banner --log-level error --log-opts="\$range" . >&2 || status=1
+    # gitleaks splits --log-opts on single spaces: no leading or double one.
+    [ "\$new" = "\$z" ] || tips="\${tips:+\$tips }\$new"
 done
-exit \$status
+[ -n "\$tips" ] || exit 0
+exec "$GITLEAKS" git --no-banner --log-level error --log-opts="\$tips --not --all" . >&2
 EOF
             chmod +x "$bare/hooks/pre-receive" ;;
     esac

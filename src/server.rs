@@ -169,11 +169,19 @@ fn scan(
     config: Config,
     baseline: Baseline,
 ) -> Result<Scanned> {
+    let started = std::time::Instant::now();
     let repo = location.open()?;
     let incoming = repo.incoming(updates)?;
+    let walked = started.elapsed();
     let pipeline = Pipeline::new(config, baseline)?;
+    let built = started.elapsed();
     let pushed = crate::source::push::blobs(&repo, &incoming, names)?;
     let mut results = pipeline.run(&pushed.blobs, Some(location), None)?;
+    git::trace(&format!(
+        "pre-receive: {} new commits found in {walked:?}, rules built by {built:?}, checked by {:?}",
+        incoming.commits.len(),
+        started.elapsed()
+    ));
     for &i in &incoming.trees {
         results.not_scanned.push(NotScanned {
             path: format!("({} names a tree)", names[i]).into_bytes(),

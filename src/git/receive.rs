@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use git2::{ObjectType, Oid, Sort};
+use git2::{ObjectType, Oid};
 
 use super::{fail, is_zero, ObjectId, Repo, TagMessage};
 use crate::error::{Error, Result};
@@ -119,31 +119,91 @@ impl Repo {
                 }
             }
         }
-        // One walk per ref, so each commit is attributed to the ref that brings
-        // it; the tips walked before are hidden too, so no commit is walked twice.
-        for (n, &(tip, i)) in tips.iter().enumerate() {
-            let mut walk = self
-                .repo
-                .revwalk()
-                .map_err(|e| fail("cannot walk history", e))?;
-            walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
-                .map_err(|e| fail("cannot walk history", e))?;
-            walk.push(tip)
-                .map_err(|e| fail(format!("cannot read pushed commit {tip}"), e))?;
-            walk.hide_glob("refs/*")
-                .map_err(|e| fail("cannot read the repository's refs", e))?;
-            // A detached HEAD is a ref too; an unborn one hides nothing.
-            let _ = walk.hide_head();
-            for &(earlier, _) in &tips[..n] {
-                walk.hide(earlier)
-                    .map_err(|e| fail("cannot walk history", e))?;
-            }
-            for id in walk {
-                let id = id.map_err(|e| fail("cannot walk the pushed history", e))?;
-                out.commits.push((ObjectId(id), i));
+        let new = self.not_in_any_ref(&tips)?;
+        // Each commit belongs to the first ref (in the order git gave them)
+        // that reaches it: a flood from each tip through the new commits only.
+        let mut owner: std::collections::HashMap<Oid, Option<usize>> =
+            new.iter().map(|&id| (id, None)).collect();
+        for &(tip, i) in &tips {
+            let mut stack = vec![tip];
+            while let Some(id) = stack.pop() {
+                match owner.get_mut(&id) {
+                    Some(slot @ None) => *slot = Some(i),
+                    _ => continue,
+                }
+                let commit = self
+                    .repo
+                    .find_commit(id)
+                    .map_err(|e| fail(format!("cannot read commit {id}"), e))?;
+                stack.extend(commit.parent_ids());
             }
         }
+        out.commits = new
+            .into_iter()
+            .map(|id| (ObjectId(id), owner[&id].unwrap_or(0)))
+            .collect();
         Ok(out)
+    }
+
+    /// The commits the tips reach and no ref (nor HEAD) does, newest first in
+    /// topological order: `git rev-list --topo-order <tips> --not --all`.
+    /// git's own walk, because with many refs to hide (a repository with
+    /// hundreds of tags) libgit2's revwalk marks the whole history
+    /// uninteresting, which cost 50 ms on stripe-python where git takes 10.
+    /// git is always there for a hook (git runs it, with its exec path on
+    /// PATH), and reads the quarantine from the same environment.
+    fn not_in_any_ref(&self, tips: &[(Oid, usize)]) -> Result<Vec<Oid>> {
+        use std::io::Write;
+        if tips.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut child = std::process::Command::new("git")
+            .args(["rev-list", "--topo-order", "--stdin", "--not", "--all"])
+            .env("GIT_DIR", self.repo.path())
+            .current_dir(self.repo.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                Error::Usage(format!(
+                    "cannot run git rev-list to find the pushed commits: {e}"
+                ))
+            })?;
+        let mut input = String::with_capacity(41 * tips.len());
+        for (tip, _) in tips {
+            input.push_str(&tip.to_string());
+            input.push('\n');
+        }
+        let mut stdin = child.stdin.take().expect("stdin was piped");
+        // Written from its own thread: git may fill its output pipe before
+        // reading all of a long input.
+        let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+        let out = child
+            .wait_with_output()
+            .map_err(|e| Error::Usage(format!("git rev-list failed: {e}")))?;
+        let written = writer
+            .join()
+            .map_err(|_| Error::Usage("git rev-list: cannot write its input".into()))?;
+        if !out.status.success() {
+            return Err(Error::Git {
+                what: "git rev-list cannot list the pushed commits".into(),
+                cause: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+        written.map_err(|e| Error::Usage(format!("git rev-list: cannot write its input: {e}")))?;
+        out.stdout
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                std::str::from_utf8(l)
+                    .ok()
+                    .and_then(|h| Oid::from_str(h).ok())
+                    .ok_or_else(|| {
+                        Error::Usage("git rev-list printed a line that is no object id".into())
+                    })
+            })
+            .collect()
     }
 
     /// The repository's git directory (the repository itself, when bare).
