@@ -51,7 +51,12 @@ hook() {
     rm -f "$bare/hooks/pre-receive" "$bare/hooks/pre-receive.keyward-chained"
     case $kind in
         none) ;;
-        keyward) sh "$ROOT/install.sh" --bin "$KEYWARD" --server "$bare" >/dev/null ;;
+        keyward)
+            sh "$ROOT/install.sh" --bin "$KEYWARD" --server "$bare" >/dev/null
+            # A whole history takes longer than the default limit of 60 s on a
+            # busy machine: measured to the end, not cut off.
+            printf '[server]\ntime_limit = 3600\n' >"$T/policy.toml"
+            git --git-dir="$bare" config keyward.config "$T/policy.toml" ;;
         gitleaks)
             cat >"$bare/hooks/pre-receive" <<EOF
 #!/bin/sh

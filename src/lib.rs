@@ -24,7 +24,9 @@
 //! repositories through libgit2 and hands out plain owned data (no git2 type leaves
 //! it, and it knows no rule); `scan` takes bytes and knows nothing of git; `rules` is
 //! the catalogue, data with its own examples, extended by `config` from
-//! `.keyward.toml` (or a gitleaks config); `pool` runs work over the cores. `run`
+//! `.keyward.toml` (or a gitleaks config); `pool` runs work over the cores;
+//! `server` is `keyward pre-receive`, the server's policy around the same
+//! pipeline (its bypass, audit log and time limit). `run`
 //! returns an [`Outcome`]; `main` maps it to the exit status: 0 clean, 1 blocking
 //! findings, 2 could not check.
 

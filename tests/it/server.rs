@@ -653,3 +653,36 @@ fn a_rejected_push_leaves_the_repository_as_it_was() {
     assert_eq!(listing(&s.bare), before);
     assert!(!s.admin_dir().join("audit.log").exists());
 }
+
+#[test]
+fn a_pre_receive_d_directory_as_gitea_and_gitlab_run_it() {
+    let s = Server::new();
+    // Their dispatcher: every executable in pre-receive.d, each given the ref
+    // lines on standard input.
+    std::fs::remove_file(s.bare.join("hooks/pre-receive")).unwrap();
+    write_executable(
+        &s.bare.join("hooks/pre-receive"),
+        "#!/bin/sh\ndata=$(cat)\nfor h in \"$(dirname \"$0\")\"/pre-receive.d/*; do\n    [ -x \"$h\" ] || continue\n    printf '%s\\n' \"$data\" | \"$h\" || exit $?\ndone\n",
+    );
+    let dir = s.bare.join("hooks/pre-receive.d");
+    std::fs::create_dir(&dir).unwrap();
+    let script = format!("{SRC_DIR}/install.sh");
+    s.client
+        .run_in(
+            &s.client.root,
+            "sh",
+            &[&script, "--bin", KEYWARD, "--server", dir.to_str().unwrap()],
+            &[],
+        )
+        .ok()
+        .contains("pre-receive.d/keyward");
+    s.branch("dispatched");
+    let secret = key("sk_live_", 99);
+    s.commit_file("d.txt", &format!("{secret}\n"), "d");
+    rejected(
+        s.push_env(&s.url(), &["dispatched"], &[("GITEA_PUSHER_NAME", "carol")]),
+        &secret,
+        "d.txt:1:1",
+    );
+    assert_eq!(s.server_ref("refs/heads/dispatched"), None);
+}
