@@ -375,16 +375,6 @@ mod file_url {
 }
 
 #[test]
-fn every_case_runs_in_turn_on_one_server() {
-    // The transports run the cases one after another on one repository: they
-    // must not depend on each other.
-    let s = Server::new();
-    for (_, case) in CASES {
-        case(&s, &s.url());
-    }
-}
-
-#[test]
 fn deleted_refs_and_refs_to_existing_commits_add_nothing() {
     let s = Server::new();
     s.branch("old");
