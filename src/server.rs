@@ -139,7 +139,14 @@ fn check(common: &Common) -> Result<Outcome> {
     let left = policy.time_limit.saturating_sub(started.elapsed());
     let scanned = match rx.recv_timeout(left) {
         Ok(scanned) => scanned?,
-        Err(_) => return overran(&policy, &names),
+        Err(mpsc::RecvTimeoutError::Timeout) => return overran(&policy, &names),
+        // The check died (a panic, already reported): never a timeout, which
+        // a policy may accept.
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            return Err(Error::Rejected(
+                "the check of this push stopped without a verdict (see the line above)".into(),
+            ))
+        }
     };
     decide(common, mode, &policy, &names, scanned)
 }
