@@ -12,6 +12,12 @@
 #                                            DIR/share)
 #   install.sh --uninstall                   remove every keyward hook (or those
 #                                            named with --hook), restore what was there
+#   install.sh --server DIR                  on a git server: install the pre-receive
+#                                            hook in DIR, a bare repository (its hooks
+#                                            directory, core.hooksPath honoured), a
+#                                            hooks directory, or a pre-receive.d
+#                                            directory (GitLab); with --uninstall,
+#                                            remove it
 #
 # Every hook by default, because pre-commit alone misses ways keys enter history:
 # a clean merge runs pre-merge-commit, `git am` runs pre-applypatch, and
@@ -30,6 +36,7 @@ hooks=''
 bin=''
 prefix="${HOME}/.local"
 uninstall=0
+server=''
 
 die() {
     echo "install.sh: error: $*" >&2
@@ -42,7 +49,8 @@ while [ $# -gt 0 ]; do
         --prefix) [ $# -ge 2 ] || die "--prefix needs a directory"; prefix=$2; shift 2 ;;
         --hook) [ $# -ge 2 ] || die "--hook needs a name"; hooks="$hooks $2"; shift 2 ;;
         --uninstall) uninstall=1; shift ;;
-        -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --server) [ $# -ge 2 ] || die "--server needs a bare repository or hooks directory"; server=$2; shift 2 ;;
+        -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -59,6 +67,44 @@ for hook in $hooks; do
     esac
 done
 
+# The server hook: one pre-receive, chaining any that was there, or one file in a
+# pre-receive.d directory (GitLab and Gitaly run every file there in turn).
+if [ -n "$server" ]; then
+    [ -d "$server" ] || die "$server is not a directory: name a bare repository or its hooks directory"
+    server=$(cd "$server" && pwd)
+    if [ -f "$server/HEAD" ] && [ -d "$server/objects" ]; then
+        hooks_dir=$(git --git-dir="$server" rev-parse --git-path hooks) ||
+            die "$server looks like a git repository but git cannot read it"
+        case "$hooks_dir" in
+            /*) ;;
+            *) hooks_dir="$server/$hooks_dir" ;;
+        esac
+        target="$hooks_dir/pre-receive"
+    elif [ "$(basename "$server")" = pre-receive.d ]; then
+        hooks_dir=$server
+        target="$hooks_dir/keyward"
+    else
+        hooks_dir=$server
+        target="$hooks_dir/pre-receive"
+    fi
+    chained="$hooks_dir/pre-receive.keyward-chained"
+    if [ "$uninstall" -eq 1 ]; then
+        if ! is_ours "$target"; then
+            echo "no keyward pre-receive hook at $target; nothing to do"
+            exit 0
+        fi
+        rm -f "$target"
+        if [ -e "$chained" ] && [ "$(basename "$target")" = pre-receive ]; then
+            mv "$chained" "$target"
+            echo "removed keyward's pre-receive hook; restored the hook that was there before"
+        else
+            echo "removed keyward's pre-receive hook"
+        fi
+        exit 0
+    fi
+fi
+
+if [ -z "$server" ]; then
 git rev-parse --git-dir >/dev/null 2>&1 ||
     die "run this inside the git repository to protect (cd into it first)"
 hooks_dir=$(git rev-parse --git-path hooks)
@@ -165,6 +211,8 @@ is_empty_script() {
     ! grep -v '^[[:space:]]*\(#.*\)\{0,1\}$' "$1" >/dev/null 2>&1
 }
 
+fi
+
 is_ours() {
     [ -f "$1" ] && grep -q '^# keyward-hook' "$1"
 }
@@ -219,6 +267,25 @@ fi
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 "$bin" --version >/dev/null 2>&1 || die "$bin does not run"
 bin_dir=$(dirname "$bin")
+
+if [ -n "$server" ]; then
+    mkdir -p "$hooks_dir"
+    escaped=$(printf '%s' "$bin" | sed "s/'/'\\\\''/g; s/[&|\\\\]/\\\\&/g")
+    if [ -e "$target" ] && ! is_ours "$target"; then
+        if [ -e "$chained" ]; then
+            die "$target is not keyward's hook and $chained already exists; move one of them away first"
+        fi
+        mv "$target" "$chained"
+        echo "kept the existing pre-receive hook as $chained; it runs before keyward, on the same ref lines"
+    fi
+    tmp="$target.keyward-tmp.$$"
+    sed "s|^keyward_bin=''\$|keyward_bin='$escaped'|" "$src_dir/hooks/pre-receive" >"$tmp"
+    chmod +x "$tmp"
+    mv "$tmp" "$target"
+    echo "keyward pre-receive hook installed as $target (binary: $bin)"
+    echo "policy: git config keyward.config <file> (system, global or this repository's); push options need receive.advertisePushOptions=true"
+    exit 0
+fi
 
 summary=''
 note() {

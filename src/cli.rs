@@ -74,6 +74,10 @@ pub enum Command {
         /// Remote URL, as git passes it to the hook.
         url: Option<String>,
     },
+    /// The pre-receive hook of a git server: reads `<old> <new> <ref>` lines,
+    /// checks what the push adds under the server's policy (git config
+    /// keyward.config, or --config), and rejects it with a report the pusher sees.
+    PreReceive,
     /// The commit-msg hook: a key pasted into the commit message blocks the commit.
     CommitMsg {
         /// The file holding the message (git passes .git/COMMIT_EDITMSG).

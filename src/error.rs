@@ -64,6 +64,11 @@ pub enum Error {
     #[error("{what}: {cause}")]
     Fix { what: String, cause: String },
 
+    /// The server refuses a push it could not decide on (its check overran,
+    /// its audit log cannot be written).
+    #[error("{0}")]
+    Rejected(String),
+
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -96,7 +101,9 @@ impl Error {
                 "this is blocked; until keyward reads it, skip the hook once with --no-verify and check the change by hand",
             ),
             Error::Fix { .. } => Some("fix the cause above and run keyward fix again"),
-            Error::NeedsWorkTree(_) | Error::Read { .. } | Error::Io { .. } => None,
+            Error::NeedsWorkTree(_) | Error::Read { .. } | Error::Rejected(_) | Error::Io { .. } => {
+                None
+            }
         }
     }
 }

@@ -11,7 +11,9 @@
 //! repositories through libgit2 and hands out plain owned data (no git2 type leaves
 //! it, and it knows no rule); `scan` takes bytes and knows nothing of git; `rules` is
 //! the catalogue, data with its own examples, extended by `config` from
-//! `.keyward.toml` (or a gitleaks config); `pool` runs work over the cores. `run`
+//! `.keyward.toml` (or a gitleaks config); `pool` runs work over the cores;
+//! `server` is `keyward pre-receive`, the server's policy around the same
+//! pipeline (its bypass, audit log and time limit). `run`
 //! returns an [`Outcome`]; `main` maps it to the exit status: 0 clean, 1 blocking
 //! findings, 2 could not check. Every command only reads, but `fix`: from the
 //! same owned findings it plans, then writes the working tree, the index (through
@@ -33,6 +35,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod secret;
+mod server;
 pub mod source;
 pub mod text;
 
@@ -64,6 +67,7 @@ pub fn run(cli: &Cli) -> Result<Outcome> {
         Some(Command::Scan { paths, no_ignore }) => files(common, paths, !no_ignore),
         Some(Command::History { range }) => history(common, range.as_deref()),
         Some(Command::PrePush { remote, .. }) => pre_push(common, remote.as_deref()),
+        Some(Command::PreReceive) => server::pre_receive(common),
         Some(Command::CommitMsg { file }) => commit_msg(common, file),
         Some(Command::PreMergeCommit) => pre_merge_commit(common),
         Some(Command::Baseline {

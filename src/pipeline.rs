@@ -113,6 +113,8 @@ pub struct Pipeline {
     pub warnings: Vec<String>,
     /// Whether content that could not be checked blocks the verdict.
     pub unscanned_blocks: bool,
+    /// Whether an inline allow marker lets a key through.
+    honour_markers: bool,
 }
 
 impl Pipeline {
@@ -124,6 +126,7 @@ impl Pipeline {
             baseline,
             warnings: config.warnings,
             unscanned_blocks: config.unscanned_blocks,
+            honour_markers: config.honour_markers,
         })
     }
 
@@ -485,7 +488,7 @@ impl Pipeline {
                 }
                 None => &h.m,
             };
-            if m.allowed_by_marker {
+            if m.allowed_by_marker && self.honour_markers {
                 let line = match h.location {
                     Location::Text { line, .. } => format!(":{line}"),
                     _ => String::new(),

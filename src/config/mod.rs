@@ -47,6 +47,9 @@ pub(crate) struct ConfigFile {
     limits: LimitsSpec,
     #[serde(default)]
     fix: FixSpec,
+    /// Read by `keyward pre-receive` only (see [`ServerPolicy`]).
+    #[serde(default)]
+    server: ServerSpec,
 }
 
 /// `[fix]`: where `keyward fix` moves keys.
@@ -55,6 +58,59 @@ pub(crate) struct ConfigFile {
 struct FixSpec {
     /// The env file, relative to the top of the work tree (default `.env`).
     env_file: Option<PathBuf>,
+}
+
+/// The `[server]` table: what a git server lets a pusher do.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ServerSpec {
+    allow_bypass: Option<bool>,
+    audit_log: Option<toml::Spanned<String>>,
+    time_limit: Option<toml::Spanned<f64>>,
+    on_timeout: Option<OnTimeout>,
+    inline_markers: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum OnTimeout {
+    Reject,
+    Accept,
+}
+
+/// What `keyward pre-receive` lets a pusher do. Only the server's own config
+/// (`git config keyward.config`, or `--config`) sets it; nothing in a pushed
+/// tree is read on the server. Every default is the closed one.
+#[derive(Debug, Clone)]
+pub struct ServerPolicy {
+    /// Whether `git push -o keyward.allow=<fingerprint>` lets a named finding
+    /// through (each one written to `audit_log`).
+    pub allow_bypass: bool,
+    /// Where bypasses and accepted timeouts are appended, one JSON line each.
+    pub audit_log: Option<PathBuf>,
+    /// How long a check may take before the push is decided without it.
+    pub time_limit: std::time::Duration,
+    /// Whether a push whose check overran is accepted (and audited) rather
+    /// than rejected.
+    pub accept_on_timeout: bool,
+    /// Whether `keyward:allow` markers in pushed content count.
+    pub inline_markers: bool,
+}
+
+/// The default time limit of a pre-receive check: far above what a push of
+/// thousands of commits takes, below the point where a pusher gives up.
+pub const DEFAULT_TIME_LIMIT_SECS: f64 = 60.0;
+
+impl Default for ServerPolicy {
+    fn default() -> ServerPolicy {
+        ServerPolicy {
+            allow_bypass: false,
+            audit_log: None,
+            time_limit: std::time::Duration::from_secs_f64(DEFAULT_TIME_LIMIT_SECS),
+            accept_on_timeout: false,
+            inline_markers: false,
+        }
+    }
 }
 
 /// Changes to a built-in rule, by id.
@@ -161,6 +217,11 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// `[fix] env_file`: where `keyward fix` moves keys, relative to the root.
     pub fix_env_file: Option<PathBuf>,
+    /// Whether inline `keyward:allow` markers let a key through (the server's
+    /// policy decides this for pushed content).
+    pub honour_markers: bool,
+    /// The `[server]` table, for `keyward pre-receive`.
+    pub server: ServerPolicy,
 }
 
 impl Config {
@@ -174,6 +235,8 @@ impl Config {
             path: None,
             warnings: Vec::new(),
             fix_env_file: None,
+            honour_markers: true,
+            server: ServerPolicy::default(),
         })
     }
 
@@ -342,9 +405,52 @@ impl Config {
             );
         }
         config.fix_env_file = file.fix.env_file;
+        config.server = server_policy(file.server, path, &at)?;
         config.warnings.extend(switched_off(&config));
         Ok(config)
     }
+}
+
+fn server_policy(
+    spec: ServerSpec,
+    path: &Path,
+    at: &dyn Fn(usize, String) -> Error,
+) -> Result<ServerPolicy> {
+    let mut policy = ServerPolicy {
+        allow_bypass: spec.allow_bypass.unwrap_or(false),
+        accept_on_timeout: spec.on_timeout == Some(OnTimeout::Accept),
+        inline_markers: spec.inline_markers.unwrap_or(false),
+        ..ServerPolicy::default()
+    };
+    if let Some(limit) = spec.time_limit {
+        let secs = *limit.get_ref();
+        if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
+            return Err(at(
+                limit.span().start,
+                format!("server.time_limit: {secs} is not a number of seconds between 0 and 86400"),
+            ));
+        }
+        policy.time_limit = std::time::Duration::from_secs_f64(secs);
+    }
+    // Relative to the config file, so the policy means the same wherever git
+    // runs the hook from.
+    policy.audit_log = spec.audit_log.as_ref().map(|log| {
+        let log = Path::new(log.get_ref());
+        match path.parent() {
+            Some(dir) if log.is_relative() => dir.join(log),
+            _ => log.to_path_buf(),
+        }
+    });
+    // A way past the check that leaves no trace is not offered.
+    if policy.audit_log.is_none() && (policy.allow_bypass || policy.accept_on_timeout) {
+        return Err(at(
+            0,
+            "[server]: allow_bypass = true and on_timeout = \"accept\" need audit_log, the file \
+             that records each use"
+                .into(),
+        ));
+    }
+    Ok(policy)
 }
 
 /// Settings that switch keyward off, wholly or for everything: legal, since a team

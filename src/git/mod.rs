@@ -6,10 +6,13 @@
 
 mod index_file;
 mod mapped;
+mod receive;
 mod walk;
 mod write;
 
 pub use write::{IndexEdit, IndexEntry};
+
+pub use receive::{parse_received, Incoming, ReceivedRef};
 
 use std::path::{Path, PathBuf};
 
@@ -95,6 +98,9 @@ pub enum Range {
 pub struct Repo {
     repo: Repository,
     index_path: PathBuf,
+    /// Object directories beyond the repository's own: a push's quarantine and
+    /// the alternates git names for a hook (see `quarantine_dirs`).
+    object_dirs: Vec<PathBuf>,
 }
 
 /// The bytes of a blob, borrowed from the repository that read it.
@@ -112,15 +118,21 @@ impl std::ops::Deref for BlobData<'_> {
 pub struct RepoLocation {
     git_dir: PathBuf,
     index_path: PathBuf,
+    object_dirs: Vec<PathBuf>,
 }
 
 impl RepoLocation {
+    /// Opens the repository again, with the same object directories: libgit2
+    /// reads `GIT_OBJECT_DIRECTORY` only when opening from the environment, so
+    /// a worker opening by path would not see a push's quarantined objects.
     pub fn open(&self) -> Result<Repo> {
         let repo =
             Repository::open(&self.git_dir).map_err(|e| fail("cannot reopen the repository", e))?;
+        add_object_dirs(&repo, &self.object_dirs)?;
         Ok(Repo {
             repo,
             index_path: self.index_path.clone(),
+            object_dirs: self.object_dirs.clone(),
         })
     }
 }
@@ -155,6 +167,49 @@ const CACHE_BYTES: usize = 32 << 20;
 const PACK_WINDOW_BYTES: usize = 32 << 20;
 const PACK_MAPPED_BYTES: usize = 128 << 20;
 
+/// Makes `dirs` readable as alternates of `repo`'s object database, in memory
+/// only: nothing is written to `objects/info/alternates`.
+fn add_object_dirs(repo: &Repository, dirs: &[PathBuf]) -> Result<()> {
+    if dirs.is_empty() {
+        return Ok(());
+    }
+    let odb = repo
+        .odb()
+        .map_err(|e| fail("cannot open the object database", e))?;
+    for dir in dirs {
+        let path = dir.to_str().ok_or_else(|| {
+            Error::Usage(format!(
+                "the object directory {} is not UTF-8, which libgit2 cannot open",
+                dir.display()
+            ))
+        })?;
+        odb.add_disk_alternate(path)
+            .map_err(|e| fail(format!("cannot read objects in {}", dir.display()), e))?;
+    }
+    Ok(())
+}
+
+/// The object directories git names for a hook beyond the repository's own:
+/// during `git receive-pack`, `GIT_OBJECT_DIRECTORY` is the push's quarantine
+/// (the pushed objects, not yet in the repository) and
+/// `GIT_ALTERNATE_OBJECT_DIRECTORIES` the repository's real objects. libgit2
+/// honours both when it opens from the environment; they are kept so that every
+/// later open (one per worker thread) sees the same objects.
+fn quarantine_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(dir) = std::env::var_os("GIT_OBJECT_DIRECTORY").filter(|d| !d.is_empty()) {
+        dirs.push(absolute(Path::new(&dir)));
+    }
+    if let Some(list) = std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES") {
+        dirs.extend(
+            std::env::split_paths(&list)
+                .filter(|d| !d.as_os_str().is_empty())
+                .map(|d| absolute(&d)),
+        );
+    }
+    dirs
+}
+
 fn is_zero(sha: &str) -> bool {
     !sha.is_empty() && sha.bytes().all(|b| b == b'0')
 }
@@ -181,7 +236,11 @@ impl Repo {
             Some(p) if !p.is_empty() => absolute(Path::new(&p)),
             _ => repo.path().join("index"),
         };
-        Ok(Repo { repo, index_path })
+        Ok(Repo {
+            repo,
+            index_path,
+            object_dirs: quarantine_dirs(),
+        })
     }
 
     /// Opens the repository at `path` (its work tree or git directory).
@@ -190,7 +249,11 @@ impl Repo {
         let repo =
             Repository::open(path).map_err(|e| Error::NotARepository(e.message().to_string()))?;
         let index_path = repo.path().join("index");
-        Ok(Repo { repo, index_path })
+        Ok(Repo {
+            repo,
+            index_path,
+            object_dirs: Vec::new(),
+        })
     }
 
     /// HEAD's tree, if HEAD is born.
@@ -217,6 +280,7 @@ impl Repo {
         RepoLocation {
             git_dir: self.repo.path().to_path_buf(),
             index_path: self.index_path.clone(),
+            object_dirs: self.object_dirs.clone(),
         }
     }
 

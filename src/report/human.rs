@@ -168,7 +168,13 @@ fn list(out: &mut String, findings: &[&Finding], report: &Report, paint: &Paint)
             what,
             paint.dim(&format!("[{}]", rule.id)),
         );
-        for line in origin(f) {
+        let mut lines = origin(f);
+        // On a server, the fingerprint is what a push option names to let this
+        // one finding through.
+        if let Mode::PreReceive { .. } = report.mode {
+            lines.push(format!("fingerprint {}", f.fingerprint));
+        }
+        for line in lines {
             let _ = writeln!(out, "      {}", paint.dim(&line));
         }
     }
@@ -441,8 +447,12 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
     let generic = findings
         .iter()
         .any(|f| report.catalogue.get(f.rule).spec.fallback);
-    if report.mode == Mode::CommitMsg {
-        // A message has no comment to put a marker in: take the key out.
+    if matches!(
+        report.mode,
+        Mode::CommitMsg | Mode::PreReceive { markers: false, .. }
+    ) {
+        // A message has no comment to put a marker in: take the key out. A
+        // server whose policy ignores markers says so in its skip line.
     } else {
         let _ = writeln!(
         out,
@@ -542,6 +552,21 @@ fn wording(mode: Mode) -> Wording {
             fix: None,
             skip: Some("  To skip the check for one push: git push --no-verify. The key then reaches the\n  remote and must be rolled."),
             published_tail: Some("Once rolled, record those reviewed findings with `keyward baseline --history`, or let this one push through with --no-verify."),
+        },
+        Mode::PreReceive { bypass, markers } => Wording {
+            verdict: "keyward: push rejected by the server:",
+            place: "in the commits pushed",
+            state: Some("  The server has received these commits, so {the key} already reached its\n  administrators: treat {the key} as exposed, even though the push is rejected."),
+            first_step: "  1. Rewrite your local commits ({commits}) without {the key}, then push again:\n       git rebase -i {oldest}^   (mark the commit 'edit', remove the key, git commit --amend)",
+            roll: "  3. Roll the key now: it has left your machine. Deleting it in a new commit does not\n     un-expose it, and the push would still carry the commit that added it.",
+            skip: Some(match (bypass, markers) {
+                (true, true) => "  Rolled already? Name it to the server, once, with a reason (logged with your name):\n    git push -o keyward.allow=<fingerprint> -o keyward.reason=\"why\"",
+                (true, false) => "  Inline allow markers do not count on this server. Not a secret, or rolled already?\n  Name it to the server, once, with a reason (logged with your name):\n    git push -o keyward.allow=<fingerprint> -o keyward.reason=\"why\"",
+                (false, true) => "  This server lets no other finding through: take the key out, or ask the server's\n  administrators.",
+                (false, false) => "  This server lets no finding through (inline allow markers do not count here):\n  take the key out, or ask the server's administrators.",
+            }),
+            fix: None,
+            published_tail: None,
         },
         Mode::Merge => Wording {
             verdict: "keyward: merge blocked:",

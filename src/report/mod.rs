@@ -51,6 +51,13 @@ pub enum Mode {
     History,
     /// Commits made but not yet pushed.
     PrePush,
+    /// Commits a git server has received, not yet accepted.
+    PreReceive {
+        /// Whether the server lets named findings through by push option.
+        bypass: bool,
+        /// Whether inline allow markers count on the server.
+        markers: bool,
+    },
     /// A commit message about to be recorded.
     CommitMsg,
     /// A merge about to be committed: the commits it brings in.
@@ -64,6 +71,7 @@ impl Mode {
             Mode::Files => "files",
             Mode::History => "history",
             Mode::PrePush => "pre-push",
+            Mode::PreReceive { .. } => "pre-receive",
             Mode::CommitMsg => "commit-msg",
             Mode::Merge => "merge",
         }

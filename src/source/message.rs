@@ -49,6 +49,10 @@ pub fn blobs(label: &[u8], raw: &[u8]) -> Vec<Blob> {
 
 /// Annotated tags' messages, published by a push with the tags.
 pub fn tag_blobs(tags: &[crate::git::TagMessage], first_order: usize) -> Vec<Blob> {
+    tag_blobs_of(&tags.iter().collect::<Vec<_>>(), first_order)
+}
+
+pub fn tag_blobs_of(tags: &[&crate::git::TagMessage], first_order: usize) -> Vec<Blob> {
     tags.iter()
         .enumerate()
         .map(|(i, t)| Blob {

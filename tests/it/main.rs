@@ -24,4 +24,6 @@ mod modes;
 mod pipeline;
 mod properties;
 mod rules;
+mod server;
+mod server_heavy;
 mod staged_walk;

@@ -206,6 +206,12 @@ impl Repo {
         c
     }
 
+    /// A command in this repository's isolated environment, not yet run: for
+    /// servers a test starts and stops itself.
+    pub fn command_in(&self, dir: &Path, program: &str) -> Command {
+        self.command(program, dir)
+    }
+
     pub fn run_in(&self, dir: &Path, program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut c = self.command(program, dir);
         c.args(args);
