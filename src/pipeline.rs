@@ -41,8 +41,9 @@ pub enum Origin {
     Staged,
     /// A file on disk.
     File,
-    /// Introduced by a commit.
-    Commit(CommitInfo),
+    /// Introduced by a commit. Shared: a commit has many appearances, and a
+    /// history scan holds them all at once.
+    Commit(std::sync::Arc<CommitInfo>),
     /// The message of the commit being made.
     Message,
 }
@@ -564,7 +565,7 @@ impl Pipeline {
             public_example: m.public_example,
             commits: match &a.origin {
                 Origin::Commit(info) => vec![InCommit {
-                    commit: info.clone(),
+                    commit: CommitInfo::clone(info),
                     exposure: Exposure::Unknown,
                 }],
                 _ => Vec::new(),

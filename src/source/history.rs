@@ -51,6 +51,7 @@ pub fn blobs(repo: &Repo, commits: &[ObjectId], progress: bool) -> Result<Vec<Bl
     let mut messages: HashMap<Vec<u8>, usize> = HashMap::new();
     let mut order = 0;
     for (_, (info, message, intros)) in per_commit {
+        let info = std::sync::Arc::new(info);
         let m = *messages.entry(message).or_insert_with_key(|text| {
             blobs.push(Blob {
                 content: Content::Bytes(text.as_slice().into()),
