@@ -67,6 +67,10 @@ for hook in $hooks; do
     esac
 done
 
+is_ours() {
+    [ -f "$1" ] && grep -q '^# keyward-hook' "$1"
+}
+
 # The server hook: one pre-receive, chaining any that was there, or one file in a
 # pre-receive.d directory (GitLab and Gitaly run every file there in turn).
 if [ -n "$server" ]; then
@@ -213,9 +217,6 @@ is_empty_script() {
 
 fi
 
-is_ours() {
-    [ -f "$1" ] && grep -q '^# keyward-hook' "$1"
-}
 
 # --- Uninstall ---------------------------------------------------------------
 if [ "$uninstall" -eq 1 ]; then
