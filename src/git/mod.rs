@@ -162,10 +162,10 @@ fn settings() {
 }
 
 /// libgit2's parsed-object cache, for all threads together.
-const CACHE_BYTES: usize = 32 << 20;
+const CACHE_BYTES: usize = 16 << 20;
 /// How much of a pack one mapping covers, and how much may be mapped at once.
-const PACK_WINDOW_BYTES: usize = 32 << 20;
-const PACK_MAPPED_BYTES: usize = 128 << 20;
+const PACK_WINDOW_BYTES: usize = 16 << 20;
+const PACK_MAPPED_BYTES: usize = 64 << 20;
 
 /// Makes `dirs` readable as alternates of `repo`'s object database, in memory
 /// only: nothing is written to `objects/info/alternates`.

@@ -48,13 +48,15 @@ pub fn blobs(repo: &Repo, commits: &[ObjectId], progress: bool) -> Result<Vec<Bl
     let mut index: HashMap<ObjectId, usize> = HashMap::new();
     // Messages are published with their commits. Many repeat ("fix"), so each
     // distinct message is one blob.
-    let mut messages: HashMap<Vec<u8>, usize> = HashMap::new();
+    // Keyed by the text the blob holds: one copy of each message, not two.
+    let mut messages: HashMap<std::sync::Arc<[u8]>, usize> = HashMap::new();
     let mut order = 0;
     for (_, (info, message, intros)) in per_commit {
         let info = std::sync::Arc::new(info);
-        let m = *messages.entry(message).or_insert_with_key(|text| {
+        let text: std::sync::Arc<[u8]> = message.into();
+        let m = *messages.entry(text.clone()).or_insert_with(|| {
             blobs.push(Blob {
-                content: Content::Bytes(text.as_slice().into()),
+                content: Content::Bytes(text),
                 appearances: Vec::new(),
             });
             blobs.len() - 1
