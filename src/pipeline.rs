@@ -660,23 +660,26 @@ impl Pipeline {
 /// in order. A key that occurs twice in one commit's file is two findings there,
 /// so the n-th occurrence in one commit joins the n-th in another. One pass, one
 /// hash map: linear in the findings. Findings outside commits are left as they are.
+/// Only findings of one severity join: the same secret can be judged differently
+/// at different places (a generic credential's name decides, `password =` or
+/// `key =`), and a blocking finding must never be absorbed into a warning.
 fn one_per_key(findings: impl Iterator<Item = Finding>) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
-    // (fingerprint, occurrence within its commit) -> index in `out`.
-    let mut kept: HashMap<(String, usize), usize> = HashMap::new();
-    // (fingerprint, commit id) -> occurrences so far.
-    let mut nth: HashMap<(String, String), usize> = HashMap::new();
+    type Judged = (String, std::mem::Discriminant<Severity>);
+    // (fingerprint and severity, occurrence within its commit) -> index in `out`.
+    let mut kept: HashMap<(Judged, usize), usize> = HashMap::new();
+    // (fingerprint and severity, commit id) -> occurrences so far.
+    let mut nth: HashMap<(Judged, String), usize> = HashMap::new();
     for f in findings {
         let Some(commit) = f.commit() else {
             out.push(f);
             continue;
         };
-        let n = nth
-            .entry((f.fingerprint.clone(), commit.id.clone()))
-            .or_insert(0);
+        let judged = (f.fingerprint.clone(), std::mem::discriminant(&f.severity));
+        let n = nth.entry((judged.clone(), commit.id.clone())).or_insert(0);
         let occurrence = *n;
         *n += 1;
-        match kept.entry((f.fingerprint.clone(), occurrence)) {
+        match kept.entry((judged, occurrence)) {
             std::collections::hash_map::Entry::Occupied(e) => {
                 out[*e.get()].commits.extend(f.commits);
             }

@@ -405,3 +405,35 @@ fn a_tagged_commit_names_the_earliest_tag_that_holds_it() {
     assert_eq!(tag_of("a.py"), "v1");
     assert_eq!(tag_of("b.py"), "v2");
 }
+
+#[test]
+fn a_blocking_appearance_is_never_folded_into_a_warning_for_the_same_secret() {
+    // The generic model judges a value by its name: `password = …` blocks where
+    // `key = …` only warns. The same secret under both, in two commits, must stay
+    // two findings, and the blocking one must block history and the push.
+    let repo = Repo::new();
+    repo.write("README.md", "x\n");
+    repo.commit_unchecked("init");
+    // A value the model judges differently under the two names (a random one may
+    // block under both, which would not test the grouping); assembled here so
+    // that this file holds no credential-shaped literal.
+    let value = ["hR7kq2Vx", "9mPz4TbW", "8nLc"].concat();
+    repo.write("f.py", format!("password = \"{value}\"\n"));
+    repo.commit_unchecked("a");
+    repo.write("f.py", "\n");
+    repo.commit_unchecked("b");
+    repo.write("f.py", format!("key = \"{value}\"\n"));
+    repo.commit_unchecked("c");
+    let run = repo
+        .keyward(&["history", "--format", "json"])
+        .code_is(1)
+        .no_leak(&value);
+    let doc = json(&run);
+    let findings = doc["findings"].as_array().expect("findings");
+    let severities: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["path"] == "f.py")
+        .map(|f| f["severity"].as_str().unwrap_or_default())
+        .collect();
+    assert!(severities.contains(&"block"), "{doc:#}");
+}
