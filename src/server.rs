@@ -247,9 +247,10 @@ fn decide(
         commit_refs,
         other_refs,
     } = scanned;
-    let ref_of = |f: &Finding| -> &str {
-        let i = match f.commit() {
-            Some(c) => commit_refs.get(&c.id),
+    // The ref that brought a commit (or, for content outside commits, a path).
+    let ref_of = |commit: Option<&str>, f: &Finding| -> &str {
+        let i = match commit {
+            Some(id) => commit_refs.get(id),
             None => other_refs.get(&f.path),
         };
         i.map_or("", |&i| names[i].as_str())
@@ -299,16 +300,30 @@ fn decide(
         } else {
             let (who, via) = pusher();
             let reason = options.reason.as_deref().unwrap_or_default();
+            // One line per commit a bypassed key arrives in: a key added again
+            // (rebased, cherry-picked) is one finding with several commits, maybe
+            // on several refs, and each reaches the repository.
             let lines: Vec<String> = bypassed
                 .iter()
-                .map(|f| {
+                .flat_map(|f| {
+                    let commits: Vec<Option<&str>> = if f.commits.is_empty() {
+                        vec![None]
+                    } else {
+                        f.commits
+                            .iter()
+                            .map(|c| Some(c.commit.id.as_str()))
+                            .collect()
+                    };
+                    commits.into_iter().map(move |commit| (f, commit))
+                })
+                .map(|(f, commit)| {
                     serde_json::json!({
                         "time": now(),
                         "event": "bypass",
                         "user": who,
                         "identity": via,
-                        "ref": ref_of(f),
-                        "commit": f.commit().map(|c| c.id.as_str()),
+                        "ref": ref_of(commit, f),
+                        "commit": commit,
                         "path": String::from_utf8_lossy(&f.place()),
                         "line": f.line(),
                         "rule": f.rule_id,

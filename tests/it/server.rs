@@ -676,3 +676,40 @@ fn a_pre_receive_d_directory_as_gitea_and_gitlab_run_it() {
     );
     assert_eq!(s.server_ref("refs/heads/dispatched"), None);
 }
+
+#[test]
+fn a_bypassed_key_added_twice_is_audited_for_each_commit() {
+    // A key added, deleted and added again is one finding with two commits:
+    // both reach the repository, so both are in the audit log.
+    let s = Server::new();
+    s.set_policy("[server]\nallow_bypass = true\naudit_log = \"audit.log\"\n");
+    s.branch("again");
+    let secret = key("sk_live_", 99);
+    let first = s.commit_file("k.env", &format!("K={secret}\n"), "add");
+    s.commit_file("k.env", "K=\n", "remove");
+    let last = s.commit_file("k.env", &format!("K={secret}\n"), "add again");
+    let run = rejected(s.push(&s.url(), &["again"]), &secret, "k.env:1:3");
+    let fingerprint: String = run
+        .stderr()
+        .split("fingerprint ")
+        .nth(1)
+        .map(|rest| rest.chars().take_while(char::is_ascii_hexdigit).collect())
+        .unwrap_or_default();
+    assert!(!fingerprint.is_empty(), "{}", run.stderr());
+    let allow = format!("keyward.allow={fingerprint}");
+    s.push(
+        &s.url(),
+        &["-o", &allow, "-o", "keyward.reason=rolled", "again"],
+    )
+    .ok()
+    .no_leak(&secret);
+    let audit = std::fs::read_to_string(s.admin_dir().join("audit.log")).unwrap();
+    let commits: Vec<String> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["commit"].to_string())
+        .collect();
+    assert_eq!(commits.len(), 2, "{audit}");
+    assert!(audit.contains(&first) && audit.contains(&last), "{audit}");
+    assert!(audit.contains("refs/heads/again"), "{audit}");
+    assert!(!audit.contains(&secret[8..]));
+}
