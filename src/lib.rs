@@ -377,8 +377,11 @@ fn history(common: &Common, range: Option<&str>) -> Result<Outcome> {
     let mut results = scan_commits(&pipeline, &repo, &commits, progress(common))?;
     mark_exposure(&repo, &mut results)?;
     let mut pipeline = pipeline;
-    if let Some(note) = gone_from_files(&pipeline, &repo, &results)? {
-        pipeline.warnings.push(note);
+    // A bare repository has no files as they are now to compare with.
+    if !repo.is_bare() {
+        if let Some(note) = gone_from_files(&pipeline, &repo, &results)? {
+            pipeline.warnings.push(note);
+        }
     }
     emit(common, Mode::History, Some((&results, &pipeline)))
 }
@@ -486,6 +489,9 @@ fn pre_merge_commit(common: &Common) -> Result<Outcome> {
 /// local, as far as git knows). A finding's `remotes` are then every remote where
 /// it is exposed, whatever this run decides. Only the findings' commits are looked
 /// up, so a clean run costs nothing here.
+/// How a bare repository is named where a remote would be.
+const BARE_REPOSITORY: &str = "this bare repository";
+
 fn mark_exposure(repo: &git::Repo, results: &mut Results) -> Result<()> {
     let commits: Vec<String> = results
         .findings
@@ -498,7 +504,17 @@ fn mark_exposure(repo: &git::Repo, results: &mut Results) -> Result<()> {
         return Ok(());
     }
     let started = std::time::Instant::now();
-    let reached = repo.remotes_reaching(&commits)?;
+    let mut reached = repo.remotes_reaching(&commits)?;
+    // A bare repository (a server's, a mirror) is where others fetch from: its
+    // commits are published there, though no remote-tracking ref says so.
+    if repo.is_bare() {
+        for c in &commits {
+            reached
+                .entry(c.clone())
+                .or_default()
+                .push(BARE_REPOSITORY.to_string());
+        }
+    }
     let tagged = repo.tags_reaching(&commits)?;
     git::trace(&format!(
         "exposure: {} commits of findings looked up in {:?}",

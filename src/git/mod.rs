@@ -806,10 +806,12 @@ impl Repo {
                 .repo
                 .revwalk()
                 .map_err(|e| fail("cannot walk history", e))?;
-            if walk.push_glob(&format!("refs/remotes/{name}/*")).is_err() {
-                continue;
-            }
-            for id in walk.flatten() {
+            // An error here would make a published commit look local: it fails
+            // the run instead.
+            walk.push_glob(&format!("refs/remotes/{name}/*"))
+                .map_err(|e| fail(format!("cannot walk remote {name}'s refs"), e))?;
+            for id in walk {
+                let id = id.map_err(|e| fail(format!("cannot walk remote {name}'s refs"), e))?;
                 if wanted.contains(&id) {
                     out.entry(id.to_string())
                         .or_default()

@@ -437,3 +437,29 @@ fn a_blocking_appearance_is_never_folded_into_a_warning_for_the_same_secret() {
         .collect();
     assert!(severities.contains(&"block"), "{doc:#}");
 }
+
+#[test]
+fn in_a_bare_repository_history_calls_every_commit_published() {
+    // A server's or a mirror's repository: what its branches hold is fetched by
+    // others, and it has no work tree to compare the findings with.
+    let repo = Repo::without_hook();
+    let secret = key("sk_live_", 99);
+    repo.write("a.py", format!("K = '{secret}'\n"));
+    repo.commit_unchecked("key");
+    let bare = repo.scratch("mirror.git");
+    repo.git(&["clone", "-q", "--bare", ".", bare.to_str().unwrap()])
+        .ok();
+    let run = repo
+        .run_in(&bare, KEYWARD, &["history", "--format", "json"], &[])
+        .code_is(1)
+        .no_leak(&secret)
+        .lacks("no longer in");
+    let doc = json(&run);
+    let commit = &doc["findings"][0]["commits"][0];
+    assert_eq!(commit["exposure"], "pushed", "{doc:#}");
+    assert_eq!(commit["remotes"][0], "this bare repository", "{doc:#}");
+    repo.run_in(&bare, KEYWARD, &["history"], &[])
+        .code_is(1)
+        .contains("this bare repository")
+        .lacks("only local");
+}
