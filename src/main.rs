@@ -16,7 +16,13 @@ fn main() -> ExitCode {
         Ok(Ok(Outcome::Clean)) => ExitCode::SUCCESS,
         Ok(Ok(Outcome::Blocked)) => ExitCode::from(1),
         Ok(Ok(Outcome::Unchecked)) => {
-            eprintln!("keyward: error: some content could not be checked (listed above), so this is blocked; raise limits.max_file_size, allowlist the path, or set limits.unscanned = \"warn\" in .keyward.toml to let it through");
+            // On a server the pusher can change no setting: the policy is the
+            // administrators'.
+            if matches!(cli.command, Some(keyward::cli::Command::PreReceive)) {
+                eprintln!("keyward: error: some pushed content could not be checked (listed above), so the push is rejected; the server's policy decides what may pass unchecked: ask its administrators");
+            } else {
+                eprintln!("keyward: error: some content could not be checked (listed above), so this is blocked; raise limits.max_file_size, allowlist the path, or set limits.unscanned = \"warn\" in .keyward.toml to let it through");
+            }
             ExitCode::from(2)
         }
         Ok(Err(err)) => {

@@ -433,8 +433,17 @@ fn remediation(out: &mut String, findings: &[&Finding], report: &Report, paint: 
         let _ = writeln!(out, "{}", fill(EXPOSED_THIRD));
         if !commits.is_empty() {
             let _ = writeln!(out, "{}", fill(EXPOSED_LOCAL_TOO));
+            // Step 1 said how to roll the published keys; these are the others.
+            let local: Vec<&Finding> = findings
+                .iter()
+                .copied()
+                .filter(|f| !f.published())
+                .collect();
+            how_to_roll(out, &local, report);
         }
-        if let Some(tail) = w.published_tail {
+        // Said only when every key is published: with a local one among them,
+        // getting past the check would publish it too.
+        if let (Some(tail), true) = (w.published_tail, all_published) {
             let _ = writeln!(out, "{}", wrap(tail, "  ", "  "));
         }
     } else {
@@ -551,7 +560,7 @@ fn wording(mode: Mode) -> Wording {
             roll: ROLL_IF_IT_LEFT,
             fix: None,
             skip: Some("  To skip the check for one push: git push --no-verify. The key then reaches the\n  remote and must be rolled."),
-            published_tail: Some("Once rolled, record those reviewed findings with `keyward baseline --history`, or let this one push through with --no-verify."),
+            published_tail: Some("Once rolled, record those reviewed findings with `keyward baseline --history --accept <fingerprint>` (`keyward history --format json` lists each finding's fingerprint), so later pushes pass them."),
         },
         Mode::PreReceive { bypass, markers } => Wording {
             verdict: "keyward: push rejected by the server:",

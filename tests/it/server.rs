@@ -713,3 +713,18 @@ fn a_bypassed_key_added_twice_is_audited_for_each_commit() {
     assert!(audit.contains("refs/heads/again"), "{audit}");
     assert!(!audit.contains(&secret[8..]));
 }
+
+#[test]
+fn a_tree_a_ref_names_is_not_checked_and_the_pusher_is_sent_to_the_admins() {
+    // keyward does not walk a tree a ref names: it is named as not checked, the
+    // push is rejected (exit 2), and the advice is the server's, not a setting
+    // the pusher could change (the server reads no pushed config).
+    let s = Server::new();
+    let tree = s.client.git(&["rev-parse", "HEAD^{tree}"]).ok().stdout();
+    s.client.git(&["tag", "rawtree", tree.trim()]).ok();
+    let run = s.push(&s.url(), &["refs/tags/rawtree"]);
+    assert_ne!(run.code(), 0, "{}", run.all());
+    run.contains("ask its administrators")
+        .lacks(".keyward.toml");
+    assert_eq!(s.server_ref("refs/tags/rawtree"), None);
+}
