@@ -15,9 +15,12 @@
 //! `server` is `keyward pre-receive`, the server's policy around the same
 //! pipeline (its bypass, audit log and time limit). `run`
 //! returns an [`Outcome`]; `main` maps it to the exit status: 0 clean, 1 blocking
-//! findings, 2 could not check. Every command only reads, but `fix`: from the
-//! same owned findings it plans, then writes the working tree, the index (through
-//! `git`), an env file and `.gitignore` as one transaction.
+//! findings, 2 could not check. The checks only read. Three commands write:
+//! `fix`, from the same owned findings, plans, then writes the working
+//! tree, the index (through `git`), new blobs, an env file and `.gitignore` as one
+//! transaction; `baseline` writes the baseline file; `pre-receive` appends to the
+//! audit log the server's policy names. `completions` and `man` print to stdout
+//! only, and `--report PATH` writes the report there.
 
 pub mod baseline;
 pub mod cli;
