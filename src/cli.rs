@@ -103,8 +103,8 @@ pub enum Command {
     },
     /// Fix the blocking findings in the staged changes: each key moves to a
     /// git-ignored env file and the code reads it from the environment. Shows the
-    /// change (keys redacted) and asks first. The one command that writes to the
-    /// repository: working tree, index, env file and .gitignore.
+    /// change (keys redacted) and asks first. The one command that changes the
+    /// working tree and the index (and writes the env file and .gitignore).
     Fix {
         /// Fix files on disk instead of the staged changes (after a blocked
         /// `git commit -a` or `git commit <path>`); with no path, the working tree.
