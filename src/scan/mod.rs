@@ -87,31 +87,47 @@ struct Raw {
     assessment: Option<generic::Assessment>,
 }
 
-/// A leftmost-first, case-insensitive keyword search of the given kind.
-fn leftmost_finder(
-    keywords: &[String],
-    kind: aho_corasick::AhoCorasickKind,
-) -> Result<AhoCorasick> {
-    AhoCorasickBuilder::new()
-        .match_kind(MatchKind::LeftmostFirst)
-        .kind(Some(kind))
-        .ascii_case_insensitive(true)
-        .build(keywords)
-        .map_err(|e| Error::Catalogue(format!("keyword automaton: {e}")))
+/// The two keyword searches over one automaton kind.
+struct Searches {
+    /// Leftmost search for the first keyword of a line.
+    first: AhoCorasick,
+    /// Overlapping search for every keyword of a line that has one (standard
+    /// semantics: a keyword that is a suffix of another must still be reported).
+    every: AhoCorasick,
+}
+
+impl Searches {
+    /// Case-insensitive searches for `keywords`; `kind` `None` lets the crate
+    /// choose.
+    fn build(keywords: &[String], kind: Option<aho_corasick::AhoCorasickKind>) -> Result<Searches> {
+        let fail =
+            |e: aho_corasick::BuildError| Error::Catalogue(format!("keyword automaton: {e}"));
+        let first = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .kind(kind.or(Some(aho_corasick::AhoCorasickKind::ContiguousNFA)))
+            .ascii_case_insensitive(true)
+            .build(keywords)
+            .map_err(fail)?;
+        let every = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .kind(kind)
+            .ascii_case_insensitive(true)
+            .build(keywords)
+            .map_err(fail)?;
+        Ok(Searches { first, every })
+    }
 }
 
 pub struct Scanner {
     catalogue: Catalogue,
-    /// Leftmost search for the first keyword of a line, for short inputs.
-    finder: AhoCorasick,
-    /// The same search as a DFA, built at the first long input (see `finder_for`).
-    fast_finder: std::sync::OnceLock<std::result::Result<AhoCorasick, String>>,
+    /// The keyword searches for short inputs (see `searches_for`).
+    quick: Searches,
+    /// The same searches as DFAs, built at the first long input.
+    fast: std::sync::OnceLock<std::result::Result<Searches, String>>,
     /// Bytes searched so far, all threads together.
     scanned: std::sync::atomic::AtomicU64,
-    /// The keywords, lower-cased, to build `fast_finder` from.
+    /// The keywords, lower-cased, to build `fast` from.
     keywords: Vec<String>,
-    /// Overlapping search for every keyword of a line that has one.
-    automaton: AhoCorasick,
     /// For each automaton pattern, the rules that asked for that keyword.
     pattern_rules: Vec<Vec<usize>>,
     /// Rules without keywords (imported ones), run over every input.
@@ -173,21 +189,13 @@ impl Scanner {
             );
         }
 
-        // Standard semantics with overlapping search: a keyword that is a suffix of
-        // another must still be reported.
-        let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .ascii_case_insensitive(true)
-            .build(&keywords)
-            .map_err(|e| Error::Catalogue(format!("keyword automaton: {e}")))?;
-        let finder = leftmost_finder(&keywords, aho_corasick::AhoCorasickKind::ContiguousNFA)?;
+        let quick = Searches::build(&keywords, None)?;
         Ok(Scanner {
             catalogue,
-            finder,
-            fast_finder: std::sync::OnceLock::new(),
+            quick,
+            fast: std::sync::OnceLock::new(),
             scanned: std::sync::atomic::AtomicU64::new(0),
             keywords,
-            automaton,
             pattern_rules,
             unfiltered,
             paths,
@@ -215,23 +223,23 @@ impl Scanner {
         self.scan_as(input, false, out)
     }
 
-    /// The keyword search for the next `len` bytes. With more than a handful of
-    /// keywords a DFA scans source code three times as fast as the NFA (0.65
-    /// against 0.2 GB/s with 150 keywords) but takes 3 to 4 ms to build, more
-    /// than a typical commit takes to scan: so the NFA serves the first 512 KiB this
-    /// scanner reads, and the DFA, built once, everything after.
-    fn finder_for(&self, len: usize) -> Result<&AhoCorasick> {
+    /// The keyword searches for the next `len` bytes. With more than a handful of
+    /// keywords a DFA scans source code three times as fast as an NFA (0.65
+    /// against 0.2 GB/s with 150 keywords) but takes milliseconds to build, more
+    /// than a typical commit takes to scan: so NFAs serve the first 512 KiB this
+    /// scanner reads, and DFAs, built once, everything after.
+    fn searches_for(&self, len: usize) -> Result<&Searches> {
         const DFA_FROM: u64 = 512 << 10;
         let before = self
             .scanned
             .fetch_add(len as u64, std::sync::atomic::Ordering::Relaxed);
         if before + len as u64 <= DFA_FROM {
-            return Ok(&self.finder);
+            return Ok(&self.quick);
         }
         // Built by one thread; the others wait for it rather than build their own.
-        self.fast_finder
+        self.fast
             .get_or_init(|| {
-                leftmost_finder(&self.keywords, aho_corasick::AhoCorasickKind::DFA)
+                Searches::build(&self.keywords, Some(aho_corasick::AhoCorasickKind::DFA))
                     .map_err(|e| e.to_string())
             })
             .as_ref()
@@ -256,11 +264,12 @@ impl Scanner {
         // The first keyword on a line is found by a plain leftmost search (the
         // fast path, with the automaton's prefilter); only on such a line does an
         // overlapping search collect every keyword, and so every rule, it holds.
-        let finder = self.finder_for(input.len())?;
+        let searches = self.searches_for(input.len())?;
         let mut pos = 0;
         while pos < input.len() {
-            let Some(first_hit) =
-                finder.find(aho_corasick::Input::new(input).span(pos..input.len()))
+            let Some(first_hit) = searches
+                .first
+                .find(aho_corasick::Input::new(input).span(pos..input.len()))
             else {
                 stats.examined += (input.len() - pos) as u64;
                 break;
@@ -278,7 +287,7 @@ impl Scanner {
                 taken_to = vec![0; rules];
             }
             stats.keyword_lines.push(line_start..line_end);
-            for hit in self.automaton.find_overlapping_iter(line) {
+            for hit in searches.every.find_overlapping_iter(line) {
                 for &rule_index in &self.pattern_rules[hit.pattern().as_usize()] {
                     if last_line[rule_index] == line_start {
                         continue;
