@@ -292,6 +292,7 @@ pub(crate) fn check_staged(common: &Common) -> Result<(Mode, Option<(Results, Pi
             pipeline.scanner().catalogue(),
             &results.findings,
             working,
+            pipeline.fix_env_file(),
         );
         if let Mode::Staged { fixable, .. } = &mut mode {
             *fixable = offered;
