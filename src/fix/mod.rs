@@ -62,6 +62,24 @@ pub fn offer(
     plan::plan(repo, catalogue, &blocking, source, &root, &env).is_ok_and(|p| p.complete())
 }
 
+/// `path` with `.` and `..` taken out by name. The env file's place in the work
+/// tree is found by its name (to check it is untracked and to ignore it), so
+/// `sub/../.env` must be seen as the `.env` at the top, not as a file outside.
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// The configured env file (`rel`, already checked to stay inside the work tree
 /// by its name) as a full path. A directory on the way may still be a symbolic
 /// link committed to lead out of the work tree, so the deepest one that exists
@@ -147,7 +165,7 @@ pub fn run(common: &Common, options: &Options) -> Result<Outcome> {
     // file; `[fix] env_file` comes from a config anyone with commit access may
     // have written, so it stays inside the work tree.
     let env_file = match options.env_file {
-        Some(p) => cwd.join(p),
+        Some(p) => lexical(&cwd.join(p)),
         None => configured_env_file(&root, pipeline.fix_env_file())?,
     };
     let catalogue = pipeline.scanner().catalogue();

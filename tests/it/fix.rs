@@ -921,3 +921,19 @@ fn the_offer_uses_the_configured_env_file() {
     repo.keyward(&["fix", "--yes"]).ok().no_leak(&secret);
     assert!(text(&repo, "config/local.env").contains(&secret));
 }
+
+#[test]
+fn an_env_file_named_through_dot_dot_is_still_ignored() {
+    let secret = key("sk_live_", 24);
+    let repo = staged(
+        "app.py",
+        &format!("import os\nPAYMENTS_KEY = \"{secret}\"\n"),
+    );
+    std::fs::create_dir_all(repo.path("sub")).unwrap();
+    repo.keyward(&["fix", "--yes", "--env-file", "sub/../secrets.env"])
+        .ok()
+        .no_leak(&secret);
+    assert!(text(&repo, "secrets.env").contains(&secret));
+    repo.git(&["check-ignore", "-q", "secrets.env"]).ok();
+    assert!(text(&repo, ".gitignore").contains("/secrets.env\n"));
+}
