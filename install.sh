@@ -87,6 +87,11 @@ if [ -n "$server" ]; then
     elif [ "$(basename "$server")" = pre-receive.d ]; then
         hooks_dir=$server
         target="$hooks_dir/keyward"
+        # Every file here runs as a hook, so a foreign hook moved aside would
+        # still run, out of order, and nothing would ever put it back.
+        if [ "$uninstall" -eq 0 ] && [ -e "$target" ] && ! is_ours "$target"; then
+            die "$target exists and is not keyward's hook; in a pre-receive.d directory every file runs, so keyward will not move it aside: rename or remove it first"
+        fi
     else
         hooks_dir=$server
         target="$hooks_dir/pre-receive"

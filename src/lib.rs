@@ -295,6 +295,7 @@ pub(crate) fn check_staged(common: &Common) -> Result<(Mode, Option<(Results, Pi
             pipeline.scanner().catalogue(),
             &results.findings,
             working,
+            pipeline.fix_env_file(),
         );
         if let Mode::Staged { fixable, .. } = &mut mode {
             *fixable = offered;
@@ -650,12 +651,24 @@ fn write_baseline(
     // (fingerprints hash the path): run from a subdirectory, a scan of `.` would
     // record that part only, under paths no later check computes.
     let root = repo.root().to_path_buf();
+    // Every path on the command line was typed relative to where the person
+    // stands, so each is made whole before moving to the top.
+    let cwd = std::env::current_dir().map_err(|source| Error::Io {
+        path: PathBuf::from("."),
+        source,
+    })?;
     let output = match output {
-        Some(path) => std::env::current_dir()
-            .map(|cwd| cwd.join(path))
-            .unwrap_or_else(|_| path.to_path_buf()),
+        Some(path) => cwd.join(path),
         None => root.join(baseline::FILE_NAME),
     };
+    let mut common = common.clone();
+    for path in [&mut common.config, &mut common.baseline, &mut common.report]
+        .into_iter()
+        .flatten()
+    {
+        *path = cwd.join(&*path);
+    }
+    let common = &common;
     std::env::set_current_dir(&root).map_err(|source| Error::Io {
         path: root.clone(),
         source,

@@ -9,7 +9,7 @@
 //! source and no mode applies any of these itself.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
@@ -116,6 +116,10 @@ pub struct Pipeline {
     pub unscanned_blocks: bool,
     /// Whether an inline allow marker lets a key through.
     honour_markers: bool,
+    /// `[fix] env_file`, relative to the top of the work tree: carried here so
+    /// `keyward fix` and the hook's offer of it read the same config as the
+    /// check (for a commit, the one being committed).
+    fix_env_file: PathBuf,
 }
 
 impl Pipeline {
@@ -128,7 +132,13 @@ impl Pipeline {
             warnings: config.warnings,
             unscanned_blocks: config.unscanned_blocks,
             honour_markers: config.honour_markers,
+            fix_env_file: config.fix_env_file.unwrap_or_else(|| PathBuf::from(".env")),
         })
+    }
+
+    /// Where `keyward fix` moves keys, relative to the top of the work tree.
+    pub fn fix_env_file(&self) -> &Path {
+        &self.fix_env_file
     }
 
     pub fn scanner(&self) -> &Scanner {

@@ -57,7 +57,7 @@ pub(crate) struct ConfigFile {
 #[serde(deny_unknown_fields)]
 struct FixSpec {
     /// The env file, relative to the top of the work tree (default `.env`).
-    env_file: Option<PathBuf>,
+    env_file: Option<toml::Spanned<String>>,
 }
 
 /// The `[server]` table: what a git server lets a pusher do.
@@ -404,7 +404,14 @@ impl Config {
                 "limits.unscanned = \"warn\": content keyward cannot check is let through".into(),
             );
         }
-        config.fix_env_file = file.fix.env_file;
+        config.fix_env_file = file
+            .fix
+            .env_file
+            .map(|f| {
+                inside_work_tree(f.get_ref())
+                    .map_err(|why| at(f.span().start, format!("fix.env_file: {why}")))
+            })
+            .transpose()?;
         config.server = server_policy(file.server, path, &at)?;
         config.warnings.extend(switched_off(&config));
         Ok(config)
@@ -610,23 +617,33 @@ pub fn globset(patterns: &[String]) -> std::result::Result<GlobSet, globset::Err
     b.build()
 }
 
-/// `[fix] env_file` from the config (`explicit`, or `.keyward.toml` at `root`),
-/// relative to the root; `.env` when unset.
-pub fn fix_env_file(root: &Path, explicit: Option<&Path>) -> Result<PathBuf> {
-    let path = explicit.map_or_else(|| root.join(FILE_NAME), Path::to_path_buf);
-    let default = PathBuf::from(".env");
-    let Some(text) = read_if_file(&path)? else {
-        return Ok(default);
-    };
-    let table: toml::Table = toml::from_str(&text).map_err(|e| Error::Config {
-        path: path.clone(),
-        line: 0,
-        column: 0,
-        message: e.message().trim().to_string(),
-    })?;
-    Ok(table
-        .get("fix")
-        .and_then(|f| f.get("env_file"))
-        .and_then(|v| v.as_str())
-        .map_or(default, PathBuf::from))
+/// `[fix] env_file`, checked: a committed config is written by whoever last
+/// changed it, and `keyward fix` writes the full key to this file, so the setting
+/// may only name a file inside the work tree (relative to its top, no `..` out of
+/// it). Only `--env-file`, typed by the person running the command, reaches
+/// further. The path comes back with `.` and inner `..` taken out.
+fn inside_work_tree(value: &str) -> std::result::Result<PathBuf, String> {
+    use std::path::Component;
+    const FIX: &str = "name a file inside the work tree, relative to its top (keyward fix \
+                       --env-file <path> names one elsewhere for a single run)";
+    let mut out = PathBuf::new();
+    for part in Path::new(value).components() {
+        match part {
+            Component::Normal(p) => out.push(p),
+            Component::CurDir => {}
+            // `pop` is false at the top: this `..` would leave the work tree.
+            Component::ParentDir => {
+                if !out.pop() {
+                    return Err(format!("{value:?} leads out of the work tree: {FIX}"));
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(format!("{value:?} is an absolute path: {FIX}"));
+            }
+        }
+    }
+    if out.as_os_str().is_empty() {
+        return Err(format!("{value:?} names no file: {FIX}"));
+    }
+    Ok(out)
 }

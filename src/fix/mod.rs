@@ -36,8 +36,16 @@ pub struct Options<'a> {
 
 /// Whether `keyward fix` would fix every blocking finding here: what the block
 /// message offers it on. `working`: read the files on disk (a temporary index
-/// holds what the working tree holds), else the index.
-pub fn offer(repo: &Repo, catalogue: &Catalogue, findings: &[Finding], working: bool) -> bool {
+/// holds what the working tree holds), else the index. `env_file` is `[fix]
+/// env_file` as the check read it, so the offer is made exactly when `keyward
+/// fix` (without `--env-file`) would fix everything.
+pub fn offer(
+    repo: &Repo,
+    catalogue: &Catalogue,
+    findings: &[Finding],
+    working: bool,
+    env_file: &Path,
+) -> bool {
     let blocking: Vec<&Finding> = findings.iter().filter(|f| f.blocks()).collect();
     if blocking.is_empty() {
         return false;
@@ -48,8 +56,65 @@ pub fn offer(repo: &Repo, catalogue: &Catalogue, findings: &[Finding], working: 
         Source::Index
     };
     let root = repo.root().to_path_buf();
-    let env = root.join(".env");
+    let Ok(env) = configured_env_file(&root, env_file) else {
+        return false;
+    };
     plan::plan(repo, catalogue, &blocking, source, &root, &env).is_ok_and(|p| p.complete())
+}
+
+/// `path` with `.` and `..` taken out by name. The env file's place in the work
+/// tree is found by its name (to check it is untracked and to ignore it), so
+/// `sub/../.env` must be seen as the `.env` at the top, not as a file outside.
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The configured env file (`rel`, already checked to stay inside the work tree
+/// by its name) as a full path. A directory on the way may still be a symbolic
+/// link committed to lead out of the work tree, so the deepest one that exists
+/// is resolved and must resolve inside it. (The env file itself being a link is
+/// refused when it is read.)
+fn configured_env_file(root: &Path, rel: &Path) -> Result<PathBuf> {
+    let path = root.join(rel);
+    let real_root = root.canonicalize().map_err(|source| Error::Io {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        match d.canonicalize() {
+            Ok(real) if real.starts_with(&real_root) => return Ok(path),
+            Ok(real) => {
+                return Err(Error::Usage(format!(
+                "the env file {} set by [fix] env_file is reached through {}, which leads out of \
+                     the work tree to {}; keyward fix writes keys only inside it unless told \
+                     otherwise with --env-file",
+                rel.display(),
+                d.strip_prefix(root).unwrap_or(d).display(),
+                real.display()
+            )))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => dir = d.parent(),
+            Err(source) => {
+                return Err(Error::Io {
+                    path: d.to_path_buf(),
+                    source,
+                })
+            }
+        }
+    }
+    Ok(path)
 }
 
 pub fn run(common: &Common, options: &Options) -> Result<Outcome> {
@@ -96,12 +161,12 @@ pub fn run(common: &Common, options: &Options) -> Result<Outcome> {
         eprintln!("keyward: nothing to fix: no key blocks in {what}");
         return Ok(Outcome::Clean);
     }
+    // `--env-file` was typed by the person running this, so it may name any
+    // file; `[fix] env_file` comes from a config anyone with commit access may
+    // have written, so it stays inside the work tree.
     let env_file = match options.env_file {
-        Some(p) => cwd.join(p),
-        None => root.join(crate::config::fix_env_file(
-            &root,
-            common.config.as_deref(),
-        )?),
+        Some(p) => lexical(&cwd.join(p)),
+        None => configured_env_file(&root, pipeline.fix_env_file())?,
     };
     let catalogue = pipeline.scanner().catalogue();
     let mut plan = plan::plan(&repo, catalogue, &blocking, source, &base, &env_file)?;

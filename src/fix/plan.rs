@@ -596,10 +596,15 @@ pub fn plan(
             Some((text, mode)) => (Some(text), mode),
             None => (None, 0o600),
         };
+        // The key would be readable by other users the moment it is written:
+        // refused, not noted, since a note comes after the leak.
         if mode & 0o077 != 0 {
-            plan.notes.push(format!(
-                "{env_shown} is readable by others (mode {mode:o}): chmod 600 {env_shown}"
-            ));
+            return Err(Error::Fix {
+                what: format!("refusing to move keys to {env_shown}"),
+                cause: format!(
+                    "other users have access to it (mode {mode:o}): chmod 600 {env_shown}, or name another file with --env-file"
+                ),
+            });
         }
         let mut new = old.clone().unwrap_or_default();
         if !new.is_empty() && !new.ends_with(b"\n") {

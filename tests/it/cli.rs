@@ -327,3 +327,17 @@ fn a_config_error_is_one_line_placing_the_mistake() {
         );
     }
 }
+
+#[test]
+fn baseline_from_a_subdirectory_reads_the_config_where_typed() {
+    let repo = Repo::new();
+    repo.write("my.toml", "");
+    repo.write("sub/my.toml", "use_default_rules = \"not a bool\"\n");
+    let sub = repo.path("sub");
+    repo.run_in(&sub, KEYWARD, &["baseline", "--config", "my.toml"], &[])
+        .code_is(2)
+        .contains("keyward: error: ")
+        .contains("sub/my.toml:1:");
+    // From the top the same words name the valid file.
+    repo.keyward(&["baseline", "--config", "my.toml"]).ok();
+}

@@ -30,6 +30,10 @@ fn staged_text(repo: &Repo, rel: &str) -> String {
     repo.git(&["show", &format!(":{rel}")]).ok().stdout()
 }
 
+fn chmod(path: &std::path::Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
 fn mode(repo: &Repo, rel: &str) -> u32 {
     std::fs::metadata(repo.path(rel))
         .unwrap()
@@ -585,6 +589,7 @@ fn a_name_taken_in_the_env_file_with_another_value_gets_another() {
     );
     repo.write(".gitignore", ".env\n");
     repo.write(".env", "PAYMENTS_KEY=something-else\n");
+    chmod(&repo.path(".env"), 0o600);
     repo.keyward(&["fix", "--yes"])
         .ok()
         .no_leak(&secret)
@@ -632,6 +637,8 @@ fn the_env_file_is_configurable() {
         &format!("import os\nPAYMENTS_KEY = \"{secret}\"\n"),
     );
     repo.write(".keyward.toml", "[fix]\nenv_file = \"config/local.env\"\n");
+    // Read, like the rest of the config, as the commit holds it.
+    repo.git(&["add", ".keyward.toml"]).ok();
     std::fs::create_dir_all(repo.path("config")).unwrap();
     repo.keyward(&["fix", "--yes"]).ok().no_leak(&secret);
     assert!(text(&repo, "config/local.env").contains(&format!("PAYMENTS_KEY={secret}\n")));
@@ -794,4 +801,139 @@ fn a_committed_env_file_is_taken_out_and_history_is_named() {
         !tree.stdout().contains(".env"),
         "the commit still holds .env"
     );
+}
+
+/// `app.py` holding a fresh key, staged with `config` as the committed
+/// `.keyward.toml`.
+fn staged_with_config(config: &str) -> (Repo, String) {
+    let secret = key("sk_live_", 24);
+    let repo = staged(
+        "app.py",
+        &format!("import os\nPAYMENTS_KEY = \"{secret}\"\n"),
+    );
+    repo.write(".keyward.toml", config);
+    repo.git(&["add", ".keyward.toml"]).ok();
+    (repo, secret)
+}
+
+#[test]
+fn a_configured_env_file_outside_the_work_tree_is_refused() {
+    for (value, why) in [
+        (None, "is an absolute path"),
+        (Some("../shared/notes.txt"), "leads out of the work tree"),
+        (
+            Some("config/../../shared/notes.txt"),
+            "leads out of the work tree",
+        ),
+    ] {
+        let (repo, secret) = staged_with_config("");
+        // Beside the work tree: the same file `..` reaches.
+        let notes = repo.scratch("shared").join("notes.txt");
+        std::fs::write(&notes, "meeting at 10\n").unwrap();
+        chmod(&notes, 0o644);
+        let value = value.map_or_else(|| notes.display().to_string(), str::to_string);
+        repo.write(".keyward.toml", format!("[fix]\nenv_file = \"{value}\"\n"));
+        repo.git(&["add", ".keyward.toml"]).ok();
+        repo.keyward(&["fix", "--yes"])
+            .code_is(2)
+            .no_leak(&secret)
+            .contains("keyward: error: ")
+            .contains(".keyward.toml:2:")
+            .contains(&format!("fix.env_file: {value:?} {why}"))
+            .contains("--env-file");
+        assert_eq!(std::fs::read_to_string(&notes).unwrap(), "meeting at 10\n");
+        assert!(
+            text(&repo, "app.py").contains(&secret),
+            "app.py was rewritten"
+        );
+    }
+}
+
+#[test]
+fn a_configured_env_file_through_a_link_out_of_the_work_tree_is_refused() {
+    let (repo, secret) = staged_with_config("[fix]\nenv_file = \"out/notes.txt\"\n");
+    let shared = repo.scratch("shared");
+    std::os::unix::fs::symlink(&shared, repo.path("out")).unwrap();
+    repo.keyward(&["fix", "--yes"])
+        .code_is(2)
+        .no_leak(&secret)
+        .contains("keyward: error: the env file out/notes.txt set by [fix] env_file is reached through out, which leads out of the work tree");
+    assert!(!shared.join("notes.txt").exists());
+}
+
+#[test]
+fn an_env_file_others_can_read_is_refused_not_written() {
+    let (repo, secret) = staged_with_config("");
+    let shared = repo.scratch("shared");
+    let notes = shared.join("notes.txt");
+    std::fs::write(&notes, "meeting at 10\n").unwrap();
+    for mode in [0o644, 0o640, 0o604, 0o620] {
+        chmod(&notes, mode);
+        repo.keyward(&["fix", "--yes", "--env-file", notes.to_str().unwrap()])
+            .code_is(2)
+            .no_leak(&secret)
+            .contains(&format!(
+                "keyward: error: refusing to move keys to {}: other users have access to it (mode {mode:o}): chmod 600 {}",
+                notes.display(),
+                notes.display()
+            ));
+        assert_eq!(std::fs::read_to_string(&notes).unwrap(), "meeting at 10\n");
+    }
+    // The same in the work tree.
+    repo.write(".env", "DEBUG=1\n");
+    chmod(&repo.path(".env"), 0o644);
+    repo.keyward(&["fix", "--yes"])
+        .code_is(2)
+        .no_leak(&secret)
+        .contains("chmod 600 .env");
+    assert_eq!(text(&repo, ".env"), "DEBUG=1\n");
+    // Once private, the file outside, named on the command line, is written.
+    chmod(&notes, 0o600);
+    repo.keyward(&["fix", "--yes", "--env-file", notes.to_str().unwrap()])
+        .ok()
+        .no_leak(&secret);
+    assert!(std::fs::read_to_string(&notes).unwrap().contains(&secret));
+    assert_eq!(
+        std::fs::metadata(&notes).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn the_offer_uses_the_configured_env_file() {
+    // Tracked, so keyward fix would refuse to write a key there: no offer.
+    let (repo, secret) = staged_with_config("[fix]\nenv_file = \"config/local.env\"\n");
+    repo.write("config/local.env", "DEBUG=1\n");
+    repo.git(&["add", "config/local.env"]).ok();
+    repo.commit(&[])
+        .code_is(1)
+        .no_leak(&secret)
+        .contains("keyward: commit blocked")
+        .lacks("keyward fix");
+    repo.keyward(&["fix", "--yes"])
+        .code_is(2)
+        .contains("the env file config/local.env is tracked by git");
+
+    // Not tracked: offered, and keyward fix then fixes it there.
+    repo.git(&["rm", "--cached", "-q", "config/local.env"]).ok();
+    chmod(&repo.path("config/local.env"), 0o600);
+    repo.commit(&[]).code_is(1).contains("keyward fix");
+    repo.keyward(&["fix", "--yes"]).ok().no_leak(&secret);
+    assert!(text(&repo, "config/local.env").contains(&secret));
+}
+
+#[test]
+fn an_env_file_named_through_dot_dot_is_still_ignored() {
+    let secret = key("sk_live_", 24);
+    let repo = staged(
+        "app.py",
+        &format!("import os\nPAYMENTS_KEY = \"{secret}\"\n"),
+    );
+    std::fs::create_dir_all(repo.path("sub")).unwrap();
+    repo.keyward(&["fix", "--yes", "--env-file", "sub/../secrets.env"])
+        .ok()
+        .no_leak(&secret);
+    assert!(text(&repo, "secrets.env").contains(&secret));
+    repo.git(&["check-ignore", "-q", "secrets.env"]).ok();
+    assert!(text(&repo, ".gitignore").contains("/secrets.env\n"));
 }

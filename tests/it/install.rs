@@ -601,3 +601,34 @@ fn real_husky_and_lefthook_run_keyward_from_path() {
     .no_leak(&secret);
     assert!(repo.head().is_none());
 }
+
+#[test]
+fn a_foreign_keyward_file_in_pre_receive_d_is_refused_not_moved() {
+    let repo = Repo::new();
+    let dir = repo.scratch("srv/hooks/pre-receive.d");
+    let foreign = "#!/bin/sh\necho someone else's hook\n";
+    std::fs::write(dir.join("keyward"), foreign).unwrap();
+    repo.install(&["--server", dir.to_str().unwrap()])
+        .code_is(2)
+        .contains("install.sh: error:")
+        .contains("is not keyward's hook")
+        .contains("rename or remove it first");
+    // Left exactly as it was: nothing moved to a name the dispatcher would run.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("keyward")).unwrap(),
+        foreign
+    );
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["keyward"]);
+
+    // keyward's own file there is still replaced in place, and removed by --uninstall.
+    std::fs::remove_file(dir.join("keyward")).unwrap();
+    repo.install(&["--server", dir.to_str().unwrap()]).ok();
+    repo.install(&["--server", dir.to_str().unwrap()]).ok();
+    repo.install(&["--server", dir.to_str().unwrap(), "--uninstall"])
+        .ok();
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
