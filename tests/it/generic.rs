@@ -158,9 +158,11 @@ fn corpus_recall_floors_and_no_blocking_decoys() {
 
 use crate::util::{base62, Repo};
 
-/// A person-chosen-looking password, fresh each run.
+/// A person-chosen-looking password, generated here but the same every run: a
+/// fresh random body now and then spelled a word or a placeholder, which the
+/// model rightly lets pass, and the test failed once in a few dozen runs.
 fn password(len: usize) -> String {
-    format!("Q{}!7", base62(len - 3))
+    format!("Q{}!7", crate::util::seeded_key(len as u64, "", len - 3))
 }
 
 #[test]
