@@ -1230,6 +1230,11 @@ pub fn value_shape(v: &[u8], quoted: bool) -> Shape {
     if is_placeholder_value(v) {
         return Shape::Nothing;
     }
+    // Code written into a string or a message: a call or a subscript
+    // (`credential_read()`, `wwwauth[]`, `items[0]`), named, not a value.
+    if code_reference(v) {
+        return Shape::Nothing;
+    }
     // Numbers, dates, versions, IP addresses, durations.
     if v.iter()
         .all(|b| b.is_ascii_digit() || b".:-_/,+ ".contains(b))
@@ -1269,12 +1274,13 @@ pub fn value_shape(v: &[u8], quoted: bool) -> Shape {
         return Shape::Nothing;
     }
     // Letters only (and separators): an identifier, a word, a type name, or
-    // words joined into a passphrase.
+    // words joined into a passphrase. A colon separates words as the others do:
+    // namespaced names (`urn:uuid:`, `xlink:href`, `std::string`).
     if v.iter()
-        .all(|b| b.is_ascii_alphabetic() || b"-_.".contains(b))
+        .all(|b| b.is_ascii_alphabetic() || b"-_.:".contains(b))
     {
         let segs = segments(v);
-        let separated = v.iter().any(|b| b"-_.".contains(b));
+        let separated = v.iter().any(|b| b"-_.:".contains(b));
         let wordy = segs.iter().all(|s| pronounceable(s));
         if separated && segs.len() >= 3 && wordy && v.iter().all(|b| !b.is_ascii_uppercase()) {
             return Shape::Passphrase;
@@ -1285,6 +1291,24 @@ pub fn value_shape(v: &[u8], quoted: bool) -> Shape {
         }
     }
     Shape::Password(password_bits(v))
+}
+
+/// An identifier (dotted or scoped) followed by one call or subscript:
+/// `credential_read()`, `os.getenv("X")`, `wwwauth[]`, `items[0]`.
+fn code_reference(v: &[u8]) -> bool {
+    let Some(open) = v.iter().position(|&b| b == b'(' || b == b'[') else {
+        return false;
+    };
+    let close = if v[open] == b'(' { b')' } else { b']' };
+    let head = &v[..open];
+    !head.is_empty()
+        && (head[0].is_ascii_alphabetic() || head[0] == b'_')
+        && head
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.:".contains(b))
+        && wordy_fraction(head) >= 0.6
+        && v.last() == Some(&close)
+        && !v[open + 1..v.len() - 1].contains(&close)
 }
 
 /// Confidence of a (name, value) pair, before the place.

@@ -74,6 +74,9 @@ fn values_by_shape_not_by_a_length_floor() {
     let shape = |v: &str| value_shape(v.as_bytes(), true);
     assert!(matches!(shape("h7$Kq2p!x"), Shape::Password(b) if b >= 28.0));
     assert!(matches!(shape("Kestrel2019!"), Shape::Password(b) if b >= 28.0));
+    // Brackets and colons in a value that is not code or a namespaced name.
+    assert!(matches!(shape("Tr0ub4dor:&3"), Shape::Password(_)));
+    assert!(matches!(shape("x9(Kq2p!)z"), Shape::Password(_)));
     assert_eq!(
         shape("kCXHf15cScTglpVU0zp5AywjJxHOJ0m/1Vehn6ss"),
         Shape::Random
@@ -107,6 +110,11 @@ fn values_by_shape_not_by_a_length_floor() {
         "123e4567-e89b-12d3-a456-426614174000",
         "test-password",
         "password123",
+        "urn:uuid:",
+        "xlink:href",
+        "credential_read()",
+        "wwwauth[]",
+        "os.getenv(\"DB_PASSWORD\")",
     ] {
         assert_eq!(shape(nothing), Shape::Nothing, "{nothing}");
     }
