@@ -820,15 +820,15 @@ fn staged_with_config(config: &str) -> (Repo, String) {
 fn a_configured_env_file_outside_the_work_tree_is_refused() {
     for (value, why) in [
         (None, "is an absolute path"),
-        (Some("../shared/notes.txt"), "leads out of the work tree"),
+        (Some("../outside/notes.txt"), "leads out of the work tree"),
         (
-            Some("config/../../shared/notes.txt"),
+            Some("config/../../outside/notes.txt"),
             "leads out of the work tree",
         ),
     ] {
         let (repo, secret) = staged_with_config("");
         // Beside the work tree: the same file `..` reaches.
-        let notes = repo.scratch("shared").join("notes.txt");
+        let notes = repo.scratch("outside").join("notes.txt");
         std::fs::write(&notes, "meeting at 10\n").unwrap();
         chmod(&notes, 0o644);
         let value = value.map_or_else(|| notes.display().to_string(), str::to_string);
@@ -852,20 +852,20 @@ fn a_configured_env_file_outside_the_work_tree_is_refused() {
 #[test]
 fn a_configured_env_file_through_a_link_out_of_the_work_tree_is_refused() {
     let (repo, secret) = staged_with_config("[fix]\nenv_file = \"out/notes.txt\"\n");
-    let shared = repo.scratch("shared");
-    std::os::unix::fs::symlink(&shared, repo.path("out")).unwrap();
+    let outside = repo.scratch("outside");
+    std::os::unix::fs::symlink(&outside, repo.path("out")).unwrap();
     repo.keyward(&["fix", "--yes"])
         .code_is(2)
         .no_leak(&secret)
         .contains("keyward: error: the env file out/notes.txt set by [fix] env_file is reached through out, which leads out of the work tree");
-    assert!(!shared.join("notes.txt").exists());
+    assert!(!outside.join("notes.txt").exists());
 }
 
 #[test]
 fn an_env_file_others_can_read_is_refused_not_written() {
     let (repo, secret) = staged_with_config("");
-    let shared = repo.scratch("shared");
-    let notes = shared.join("notes.txt");
+    let outside = repo.scratch("outside");
+    let notes = outside.join("notes.txt");
     std::fs::write(&notes, "meeting at 10\n").unwrap();
     for mode in [0o644, 0o640, 0o604, 0o620] {
         chmod(&notes, mode);
