@@ -173,88 +173,59 @@ mod runs {
 
         use super::{windows, MIN_RUN};
 
+        /// The nibble tables, each 16 entries repeated for both 128-bit lanes
+        /// (the shuffle looks up within a lane). A byte is in the alphabet when
+        /// the entries for its two nibbles share a bit; the bits name groups:
+        /// b0 `+-/`, b1 digits, b2 letters after `@` and `` ` ``, b3 letters up
+        /// to `Z` and `z`, b5 `_`.
+        const fn lanes(t: [u8; 16]) -> [u8; 32] {
+            let mut out = [0u8; 32];
+            let mut i = 0;
+            while i < 32 {
+                out[i] = t[i % 16];
+                i += 1;
+            }
+            out
+        }
+        /// By high nibble: 2 → b0, 3 → b1, 4 and 6 → b2, 5 → b3 | b5, 7 → b3.
+        /// Bytes of 0x80 and up have high nibbles 8..15: none.
+        static HI: [u8; 32] = lanes([0, 0, 1, 2, 4, 8 | 32, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0]);
+        /// By low nibble: b0 for B, D, F; b1 for 0..=9; b2 for 1..=F; b3 for
+        /// 0..=A; b5 for F.
+        static LO: [u8; 32] = lanes([
+            2 | 8,
+            2 | 4 | 8,
+            2 | 4 | 8,
+            2 | 4 | 8,
+            2 | 4 | 8,
+            2 | 4 | 8,
+            2 | 4 | 8,
+            2 | 4 | 8,
+            2 | 4 | 8,
+            2 | 4 | 8,
+            4 | 8,
+            1 | 4,
+            4,
+            1 | 4,
+            4,
+            1 | 4 | 32,
+        ]);
+
         /// One bit a byte for 32 bytes, set where the byte is in the alphabet.
-        /// Each byte is looked up by both its nibbles in two 16-entry tables
-        /// whose bits name groups of the alphabet (`+-/`, digits, letters, `_`); a
-        /// byte is in it when the two lookups share a bit.
         #[target_feature(enable = "avx2")]
-        fn mask32(block: &[u8; 32]) -> u32 {
-            // By high nibble: 2 → b0 (`+-/`), 3 → b1 (digits), 4 and 6 → b2
-            // (letters after `@` and `` ` ``), 5 → b3 | b5, 7 → b3 (letters up to
-            // `Z`/`z`; b5 is `_`). Bytes of 0x80 and up have high nibbles 8..15: 0.
-            let hi_table = _mm256_setr_epi8(
-                0,
-                0,
-                1,
-                2,
-                4,
-                8 | 32,
-                4,
-                8,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0, //
-                0,
-                0,
-                1,
-                2,
-                4,
-                8 | 32,
-                4,
-                8,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0,
-            );
-            // By low nibble: b0 for B, D, F; b1 for 0..=9; b2 for 1..=F; b3 for
-            // 0..=A; b5 for F.
-            let lo_table = _mm256_setr_epi8(
-                2 | 8,
-                2 | 4 | 8,
-                2 | 4 | 8,
-                2 | 4 | 8,
-                2 | 4 | 8,
-                2 | 4 | 8,
-                2 | 4 | 8,
-                2 | 4 | 8,
-                2 | 4 | 8,
-                2 | 4 | 8,
-                4 | 8,
-                1 | 4,
-                4,
-                1 | 4,
-                4,
-                1 | 4 | 32, //
-                2 | 8,
-                2 | 4 | 8,
-                2 | 4 | 8,
-                2 | 4 | 8,
-                2 | 4 | 8,
-                2 | 4 | 8,
-                2 | 4 | 8,
-                2 | 4 | 8,
-                2 | 4 | 8,
-                2 | 4 | 8,
-                4 | 8,
-                1 | 4,
-                4,
-                1 | 4,
-                4,
-                1 | 4 | 32,
-            );
+        fn mask32(block: &[u8]) -> u32 {
+            debug_assert_eq!(block.len(), 32);
+            // SAFETY: every pointer here covers 32 readable bytes (the tables are
+            // 32 bytes; `block` is 32 bytes, checked by both callers); loadu takes
+            // any alignment.
+            let (v, hi_table, lo_table) = unsafe {
+                (
+                    _mm256_loadu_si256(block.as_ptr().cast()),
+                    _mm256_loadu_si256(HI.as_ptr().cast()),
+                    _mm256_loadu_si256(LO.as_ptr().cast()),
+                )
+            };
             let nibble = _mm256_set1_epi8(0x0F);
-            // SAFETY: 32 bytes, inside the array; loadu takes any alignment.
-            let v = unsafe { _mm256_loadu_si256(block.as_ptr().cast()) };
             let lo = _mm256_and_si256(v, nibble);
             let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(v), nibble);
             let groups = _mm256_and_si256(
@@ -269,18 +240,17 @@ mod runs {
         /// outside the alphabet.
         #[target_feature(enable = "avx2")]
         fn mask(text: &[u8], at: usize) -> u64 {
+            let halves = |chunk: &[u8]| {
+                u64::from(mask32(&chunk[..32])) | u64::from(mask32(&chunk[32..])) << 32
+            };
             if let Some(chunk) = text.get(at..at + 64) {
-                let (a, b) = chunk.split_at(32);
-                return u64::from(mask32(a.try_into().expect("32 bytes")))
-                    | u64::from(mask32(b.try_into().expect("32 bytes"))) << 32;
+                return halves(chunk);
             }
             // The tail, once a blob.
             let mut padded = [0u8; 64];
             let rest = text.get(at..).unwrap_or_default();
             padded[..rest.len()].copy_from_slice(rest);
-            let (a, b) = padded.split_at(32);
-            u64::from(mask32(a.try_into().expect("32 bytes")))
-                | u64::from(mask32(b.try_into().expect("32 bytes"))) << 32
+            halves(&padded)
         }
 
         #[target_feature(enable = "avx2")]
