@@ -593,11 +593,17 @@ fn push_updates(repo: &git::Repo) -> Result<Vec<git::RefUpdate>> {
             remote_sha: "0".repeat(40),
         }]);
     }
+    git::parse_ref_updates(&hook_input(
+        "pre-push reads git's '<local ref> <local sha> <remote ref> <remote sha>' lines on standard input",
+    )?)
+}
+
+/// What git gives a push hook on standard input; `usage` says what is expected
+/// when keyward is run by hand at a terminal instead.
+pub(crate) fn hook_input(usage: &str) -> Result<String> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        return Err(Error::Usage(
-            "pre-push reads git's '<local ref> <local sha> <remote ref> <remote sha>' lines on standard input".into(),
-        ));
+        return Err(Error::Usage(usage.into()));
     }
     let mut text = String::new();
     stdin
@@ -607,7 +613,7 @@ fn push_updates(repo: &git::Repo) -> Result<Vec<git::RefUpdate>> {
             path: PathBuf::from("<stdin>"),
             source,
         })?;
-    git::parse_ref_updates(&text)
+    Ok(text)
 }
 
 fn commit_msg(common: &Common, file: &Path) -> Result<Outcome> {

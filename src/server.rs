@@ -8,8 +8,8 @@
 //! limit. Each is appended to the policy's audit log, never with the secret.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 use std::sync::mpsc;
 
 use crate::baseline::Baseline;
@@ -104,7 +104,9 @@ pub(crate) fn pre_receive(common: &Common) -> Result<Outcome> {
 
 fn check(common: &Common) -> Result<Outcome> {
     let started = std::time::Instant::now();
-    let updates = git::parse_received(&read_stdin()?)?;
+    let updates = git::parse_received(&crate::hook_input(
+        "pre-receive reads git's '<old> <new> <ref>' lines on standard input",
+    )?)?;
     let repo = git::Repo::open_from_env()?;
     let config_path = match &common.config {
         Some(p) => Some(p.clone()),
@@ -149,24 +151,6 @@ fn check(common: &Common) -> Result<Outcome> {
         }
     };
     decide(common, mode, &policy, &names, scanned)
-}
-
-fn read_stdin() -> Result<String> {
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        return Err(Error::Usage(
-            "pre-receive reads git's '<old> <new> <ref>' lines on standard input".into(),
-        ));
-    }
-    let mut text = String::new();
-    stdin
-        .lock()
-        .read_to_string(&mut text)
-        .map_err(|source| Error::Io {
-            path: PathBuf::from("<stdin>"),
-            source,
-        })?;
-    Ok(text)
 }
 
 fn scan(
@@ -278,7 +262,7 @@ fn decide(
                 if !matched.contains(fp.as_str()) {
                     pipeline.warnings.push(format!(
                         "push option keyward.allow names {}, which is no blocking finding of this push",
-                        printable_text(&fp[..fp.len().min(16)])
+                        printable_text(&fp.chars().take(16).collect::<String>())
                     ));
                 }
             }

@@ -21,7 +21,7 @@ use crate::finding::Finding;
 use crate::git::Repo;
 use crate::rules::Catalogue;
 use crate::secret::Secret;
-use crate::text::printable_path;
+use crate::text::{plural, printable_path};
 use crate::Outcome;
 use plan::{Action, Plan, Source};
 
@@ -272,10 +272,6 @@ fn show_diff(old: &[u8], new: &[u8], secrets: &[Secret]) {
         }
         Err(e) => eprintln!("    (cannot show the change: {e})"),
     }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn show(plan: &Plan, found: usize, what: &str) {

@@ -516,13 +516,13 @@ impl Repo {
         })
     }
 
-    /// Size of a blob from its header, without inflating it.
     /// Whether the object is in this repository at all: a partial clone leaves
     /// some out, and keyward never fetches.
     pub fn has_object(&self, id: ObjectId) -> bool {
         self.repo.odb().is_ok_and(|odb| odb.exists(id.0))
     }
 
+    /// Size of a blob from its header, without inflating it.
     pub fn blob_size(&self, id: ObjectId, path: &[u8]) -> Result<u64> {
         let odb = self
             .repo

@@ -206,11 +206,6 @@ impl Repo {
             .collect()
     }
 
-    /// The repository's git directory (the repository itself, when bare).
-    pub fn git_dir(&self) -> PathBuf {
-        self.repo.path().to_path_buf()
-    }
-
     /// A path-valued setting from git's configuration (system, global, the
     /// repository's), with `~/` expanded as `git config --type=path` does and a
     /// relative path taken from the git directory.

@@ -728,3 +728,28 @@ fn a_tree_a_ref_names_is_not_checked_and_the_pusher_is_sent_to_the_admins() {
         .lacks(".keyward.toml");
     assert_eq!(s.server_ref("refs/tags/rawtree"), None);
 }
+
+#[test]
+fn a_push_option_in_any_script_is_named_not_a_crash() {
+    // The pusher writes push options: a multi-byte character where the warning
+    // cuts the name short must not split it (a panic is rejected too, but says
+    // nothing useful).
+    let s = Server::new();
+    s.set_policy("[server]\nallow_bypass = true\naudit_log = \"audit.log\"\n");
+    s.branch("odd");
+    let secret = key("sk_live_", 99);
+    s.commit_file("o.env", &format!("K={secret}\n"), "key");
+    let run = s.push(
+        &s.url(),
+        &[
+            "-o",
+            "keyward.allow=aééééééééé",
+            "-o",
+            "keyward.reason=x",
+            "odd",
+        ],
+    );
+    rejected(run, &secret, "o.env:1:3")
+        .contains("which is no blocking finding of this push")
+        .lacks("internal error");
+}
