@@ -227,13 +227,17 @@ fn staged_reader<'a>(
 }
 
 pub(crate) fn staged(common: &Common) -> Result<Outcome> {
-    let (mode, checked) = check_staged(common)?;
+    let (mode, checked) = check_staged(common, true)?;
     emit(common, mode, checked.as_ref().map(|(r, p)| (r, p)))
 }
 
 /// The pre-commit check: the mode its report is in, and what it found (nothing
-/// when nothing is staged).
-pub(crate) fn check_staged(common: &Common) -> Result<(Mode, Option<(Results, Pipeline)>)> {
+/// when nothing is staged). `offer_fix`: plan `keyward fix` to say whether the
+/// report may offer it (`keyward fix` itself plans once, for real).
+pub(crate) fn check_staged(
+    common: &Common,
+    offer_fix: bool,
+) -> Result<(Mode, Option<(Results, Pipeline)>)> {
     let repo = git::Repo::open_from_env()?;
     need_work_tree(&repo, "checking staged changes")?;
     let staged = repo.staged(amending())?;
@@ -288,7 +292,7 @@ pub(crate) fn check_staged(common: &Common) -> Result<(Mode, Option<(Results, Pi
     let results = pipeline.run(&blobs, Some(&repo.location()), None)?;
     // A blocked commit is offered `keyward fix` when it would fix every key
     // (planned by reading only; a merge's keys are in other commits).
-    if how != report::StagedBy::Merge && results.findings.iter().any(|f| f.blocks()) {
+    if offer_fix && how != report::StagedBy::Merge && results.findings.iter().any(|f| f.blocks()) {
         let working = how == report::StagedBy::TemporaryIndex;
         let offered = fix::offer(
             &repo,

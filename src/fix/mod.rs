@@ -139,7 +139,7 @@ pub fn run(common: &Common, options: &Options) -> Result<Outcome> {
     })?;
     let (results, pipeline, source, base) = match options.files {
         None => {
-            let (_, checked) = crate::check_staged(common)?;
+            let (_, checked) = crate::check_staged(common, false)?;
             let Some((results, pipeline)) = checked else {
                 eprintln!("keyward: nothing to fix: nothing is staged");
                 return Ok(Outcome::Clean);
@@ -170,9 +170,15 @@ pub fn run(common: &Common, options: &Options) -> Result<Outcome> {
     };
     let catalogue = pipeline.scanner().catalogue();
     let mut plan = plan::plan(&repo, catalogue, &blocking, source, &base, &env_file)?;
-    // Whatever else was found (warnings too) is redacted wherever it shows.
-    plan.secrets
-        .extend(results.findings.iter().map(|f| f.secret.clone()));
+    // The plan holds the blocking keys; the rest that was found (warnings) is
+    // redacted wherever it shows too.
+    plan.secrets.extend(
+        results
+            .findings
+            .iter()
+            .filter(|f| !f.blocks())
+            .map(|f| f.secret.clone()),
+    );
     show(&plan, blocking.len(), what);
     if plan.files.is_empty() {
         eprintln!(
