@@ -478,7 +478,16 @@ fn pre_merge_commit(common: &Common) -> Result<Outcome> {
     if staged.changes.is_empty() {
         return emit(common, Mode::Merge, None);
     }
-    let pipeline = pipeline(common, Some(repo.root()), true)?;
+    // As for a commit: the settings the merge result holds decide, not an
+    // untracked file beside it.
+    let ignored = std::cell::RefCell::new(Vec::new());
+    let mut pipeline = pipeline_from(
+        common,
+        Some(repo.root()),
+        true,
+        &staged_reader(&repo, &staged, &ignored),
+    )?;
+    pipeline.warnings.extend(ignored.into_inner());
     let blobs = source::staged::blobs(&staged);
     let mut results = pipeline.run(&blobs, Some(&repo.location()), None)?;
     for f in &mut results.findings {
@@ -492,14 +501,14 @@ fn pre_merge_commit(common: &Common) -> Result<Outcome> {
     emit(common, Mode::Merge, Some((&results, &pipeline)))
 }
 
+/// How a bare repository is named where a remote would be.
+const BARE_REPOSITORY: &str = "this bare repository";
+
 /// Notes, for every commit of every finding, how far it has gone: the remotes
 /// whose tracking refs reach it, the earliest tag holding it, or neither (only
 /// local, as far as git knows). A finding's `remotes` are then every remote where
 /// it is exposed, whatever this run decides. Only the findings' commits are looked
 /// up, so a clean run costs nothing here.
-/// How a bare repository is named where a remote would be.
-const BARE_REPOSITORY: &str = "this bare repository";
-
 fn mark_exposure(repo: &git::Repo, results: &mut Results) -> Result<()> {
     let commits: Vec<String> = results
         .findings

@@ -715,7 +715,7 @@ fn near(text: &[u8], lines: &[std::ops::Range<usize>], by: usize) -> Vec<std::op
             continue;
         }
         let mut start = line.start;
-        for _ in 0..NEAR_LINES {
+        for _ in 0..by {
             match start
                 .checked_sub(1)
                 .and_then(|s| memchr::memrchr(b'\n', &text[..s]))

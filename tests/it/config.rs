@@ -458,9 +458,14 @@ fn config_text_is_escaped_wherever_it_is_printed() {
     let list = repo.keyward(&["rules", "list"]).ok();
     assert!(!list.all().contains('\u{1b}'), "raw escape in rules list");
     list.contains("evil \\u{1b}[2J text");
-    repo.write(".keyward.toml", "[[rules]]\nid = \"bad\u{1b}[2Jid\"\n");
+    // A valid TOML escape, and a bad regex, so the error quotes the id.
+    repo.write(
+        ".keyward.toml",
+        "[[rules]]\nid = \"bad\\u001b[2Jid\"\ndescription = \"d\"\nkeywords = [\"x\"]\nregex = \"(\"\n",
+    );
     let err = repo.keyward(&["scan"]).code_is(2);
     assert!(!err.all().contains('\u{1b}'), "raw escape in an error");
+    err.contains("bad\\u{1b}[2Jid");
 }
 
 /// A commit that changes what keyward lets through says so.

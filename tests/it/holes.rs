@@ -74,6 +74,26 @@ fn a_clean_merge_of_local_commits_is_blocked_and_upstream_work_only_warns() {
 }
 
 #[test]
+fn an_untracked_config_does_not_decide_a_merge() {
+    // As for a commit, the settings the merge result holds decide: a
+    // `.keyward.toml` beside it, never added, lets nothing through.
+    let (repo, _) = protected();
+    let secret = key("sk_live_", 99);
+    repo.git(&["checkout", "-q", "-b", "feature"]).ok();
+    repo.write("feature.py", format!("KEY = '{secret}'\n"));
+    repo.commit_unchecked("a key, with --no-verify");
+    repo.git(&["checkout", "-q", "main"]).ok();
+    repo.write("other.txt", "diverge\n");
+    repo.commit_unchecked("diverge so the merge is a real one");
+    repo.write(".keyward.toml", "[allowlist]\npaths = [\"**\"]\n");
+    repo.git(&["merge", "-q", "--no-edit", "feature"])
+        .code_is(1)
+        .contains("keyward: merge blocked")
+        .contains(".keyward.toml is not in the commit (untracked), so it is ignored")
+        .no_leak(&secret);
+}
+
+#[test]
 fn git_am_runs_the_check_before_the_patch_is_committed() {
     let (repo, _) = protected();
     let secret = key("rk_live_", 40);

@@ -276,10 +276,9 @@ impl Repo {
     /// worktree cannot hold, in one process.
     pub fn fast_import(&self, stream: &str) {
         use std::io::Write;
-        let mut child = Command::new("git")
+        let mut child = self
+            .command("git", &self.root)
             .args(["fast-import", "--quiet"])
-            .current_dir(&self.root)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
             .stdin(std::process::Stdio::piped())
             .spawn()
             .expect("git fast-import runs");
