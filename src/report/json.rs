@@ -83,7 +83,7 @@ pub struct JsonFinding<'a> {
 #[derive(Serialize)]
 pub struct JsonGeneric {
     /// The name the value is assigned to, as written (`DB_PASSWORD`), or what
-    /// stands for it (`curl -u`, `postgres URL password for app@db.internal`).
+    /// stands for it (`curl -u`, `postgres URL password for db.internal`).
     pub name: String,
     /// password, passphrase, random, hex, jwt, basic-auth, uuid, password-hash.
     pub value_kind: &'static str,

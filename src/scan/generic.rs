@@ -1788,11 +1788,16 @@ fn pairs_inside(line: &[u8], inner: Range<usize>, push: &mut Push<'_>, out: &mut
     while k < inner.end {
         let end = line[k..inner.end]
             .iter()
-            .position(|b| matches!(b, b';' | b'&' | b' ' | b'\t'))
+            .position(|b| matches!(b, b';' | b'&' | b'?' | b' ' | b'\t'))
             .map_or(inner.end, |p| k + p);
         if let Some(eq) = memchr::memchr(b'=', &line[k..end]) {
             let name = &line[k..k + eq];
-            if !name.is_empty() && name.len() <= MAX_NAME && name_strength(name) == Strength::Strong
+            // Only a name is a name: the text before `=` here may be a whole URL
+            // (`https://user:pw@host/api?token=…`), and a name is printed whole.
+            if !name.is_empty()
+                && name.len() <= MAX_NAME
+                && name.iter().all(|&b| is_name_byte(b))
+                && name_strength(name) == Strength::Strong
             {
                 push(name, None, k + eq + 1..end, true, out);
             }
@@ -2370,16 +2375,14 @@ pub fn url_passwords(line: &[u8], out: &mut Vec<Found>) {
             continue;
         };
         let scheme_text = printable(scheme);
-        let user_text = printable(user);
         let host_text = printable(host);
         out.push(Found {
             span: pw.clone(),
+            // Never the user: the user slot may hold a token itself
+            // (`https://ghp_…:x-oauth-basic@github.com`), and the name is
+            // printed whole.
             assessment: Assessment {
-                name: if user.is_empty() {
-                    format!("{scheme_text} URL password for {host_text}")
-                } else {
-                    format!("{scheme_text} URL password for {user_text}@{host_text}")
-                },
+                name: format!("{scheme_text} URL password for {host_text}"),
                 kind,
                 length: pw.len(),
                 confidence: c,

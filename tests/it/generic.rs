@@ -269,3 +269,29 @@ fn placeholders_references_and_generated_types_pass() {
     repo.git(&["add", "src/client.py"]).ok();
     repo.commit(&[]).code_is(0);
 }
+
+#[test]
+fn a_name_the_report_prints_never_holds_a_secret() {
+    // What the generic model calls a value's name is printed whole, so it must
+    // be a name: not a URL whose password sits before `?token=`, not a URL user
+    // that is a token itself.
+    let repo = Repo::without_hook();
+    let password = crate::util::seeded_key(7, "Wq7", 12);
+    let token = crate::util::seeded_key(8, "", 24);
+    let ghp = crate::util::key("ghp_", 36);
+    repo.write(
+        "deploy.py",
+        format!(
+            "x = \"https://deploy:{password}@nexus.internal/api?token={token}\"\n\
+             y = \"https://{ghp}:x-oauth-basic@github.com/org/repo.git\"\n"
+        ),
+    );
+    let run = repo.keyward(&["scan"]).code_is(1);
+    run.no_leak_ref(&password);
+    run.no_leak_ref(&token);
+    run.no_leak_ref(&ghp);
+    let json = repo.keyward(&["scan", "--format", "json"]).code_is(1);
+    json.no_leak_ref(&password);
+    json.no_leak_ref(&token);
+    json.no_leak_ref(&ghp);
+}
