@@ -857,6 +857,14 @@ struct LineIndex<'a> {
     at: usize,
     line: usize,
     line_start: usize,
+    /// Characters from `line_start` to `at`: kept as it goes, so many positions
+    /// on one long line cost its length once, not once each.
+    chars: usize,
+}
+
+/// Characters in UTF-8 text (bytes that do not continue a character).
+fn chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
 }
 
 impl<'a> LineIndex<'a> {
@@ -866,6 +874,7 @@ impl<'a> LineIndex<'a> {
             at: 0,
             line: 1,
             line_start: 0,
+            chars: 0,
         }
     }
 
@@ -880,6 +889,9 @@ impl<'a> LineIndex<'a> {
         if newlines > 0 {
             self.line += newlines;
             self.line_start = self.at + memchr::memrchr(b'\n', gap).expect("counted one") + 1;
+            self.chars = chars(&self.text[self.line_start..offset]);
+        } else {
+            self.chars += chars(gap);
         }
         self.at = offset;
     }
@@ -887,11 +899,7 @@ impl<'a> LineIndex<'a> {
     /// 1-based line and character column.
     fn position(&mut self, offset: usize) -> (usize, usize) {
         self.advance(offset);
-        let column = 1 + self.text[self.line_start..self.at]
-            .iter()
-            .filter(|&&b| (b & 0xC0) != 0x80)
-            .count();
-        (self.line, column)
+        (self.line, 1 + self.chars)
     }
 }
 
@@ -1005,6 +1013,24 @@ impl Reader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_index_counts_characters_as_it_goes() {
+        let text = "ab\u{e9}cd\nx\u{e9}y z\n\nlast".as_bytes();
+        let mut lines = LineIndex::new(text);
+        let at = |c: &str| {
+            text.windows(c.len())
+                .position(|w| w == c.as_bytes())
+                .unwrap()
+        };
+        assert_eq!(lines.position(at("c")), (1, 4));
+        assert_eq!(lines.position(at("d")), (1, 5));
+        assert_eq!(lines.position(at("y")), (2, 3));
+        assert_eq!(lines.position(at("z")), (2, 5));
+        assert_eq!(lines.position(at("last")), (4, 1));
+        // Out of order (nested spans): counted again from the start.
+        assert_eq!(lines.position(at("d")), (1, 5));
+    }
 
     #[test]
     fn touching_added_lines() {

@@ -294,6 +294,16 @@ fn work_per_line_is_bounded() {
     let mut out = Vec::new();
     assignments(line.as_bytes(), &mut out);
     url_passwords(line.as_bytes(), &mut out);
+    assert!(out.is_empty(), "{} found in operators", out.len());
+    // Thousands of JWTs on one line: each found once, in order (a JWT's payload
+    // starts with `eyJ` too, and must not be taken for another).
+    let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg";
+    let n = 20_000;
+    let line = format!("Authorization: Bearer {}", vec![jwt; n].join(" "));
+    let mut out = Vec::new();
+    loose_tokens(line.as_bytes(), &mut out);
+    assert_eq!(out.len(), n);
+    assert!(out.windows(2).all(|w| w[0].span.end < w[1].span.start));
 }
 
 #[test]
