@@ -211,7 +211,7 @@ pub fn decode(bytes: &[u8]) -> Vec<Decoded<'_>> {
     if !head.starts_with(&[0xFF, 0xFE])
         && !head.starts_with(&[0xFE, 0xFF])
         && !head.starts_with(&[0, 0, 0xFE, 0xFF])
-        && memchr::memchr(0, head).is_none()
+        && !raw.binary
     {
         return vec![raw];
     }

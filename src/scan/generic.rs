@@ -43,6 +43,8 @@
 
 use std::ops::Range;
 
+use super::filter::entropy;
+
 /// Confidence from which a generic finding blocks.
 pub const BLOCK: i32 = 75;
 /// Confidence from which a generic finding is reported (warn).
@@ -797,10 +799,6 @@ fn class_of(b: u8) -> u8 {
 }
 
 /// Shannon entropy per character.
-fn entropy(v: &[u8]) -> f64 {
-    super::filter::entropy(v)
-}
-
 /// Whether `v` reads as machine-generated: its entropy close to what a random
 /// string of its own alphabet and length would have, and character classes
 /// changing often (words change class rarely: `ConfirmationTokenService`).
@@ -2281,8 +2279,6 @@ fn assess(
         return None;
     }
     let shape = value_shape(value, quoted);
-    // A value equal to its own name's words (`password: password`) is a
-    // placeholder; the shape test caught most, this catches the rest.
     let (kind, mut c) = confidence(name, strength, shape, value.len())?;
     if positional {
         // Only a person's password or a random token, and only reported.
