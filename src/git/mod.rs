@@ -6,10 +6,12 @@
 
 mod index_file;
 mod mapped;
+mod packs;
 mod receive;
 mod walk;
 mod write;
 
+pub use packs::PackPositions;
 pub use write::{IndexEdit, IndexEntry};
 
 pub use receive::{parse_received, Incoming, ReceivedRef};
@@ -286,6 +288,13 @@ impl Repo {
 
     /// The top of the work tree, where `.keyward.toml` lives (the git directory
     /// for a bare repository).
+    /// Where this repository's objects sit in its packs (see `PackPositions`).
+    pub fn pack_positions(&self) -> PackPositions {
+        let mut dirs = vec![self.repo.commondir().join("objects")];
+        dirs.extend(self.object_dirs.iter().cloned());
+        PackPositions::read(&dirs)
+    }
+
     pub fn root(&self) -> &Path {
         self.repo.workdir().unwrap_or_else(|| self.repo.path())
     }

@@ -41,9 +41,6 @@ pub fn blobs(repo: &Repo, commits: &[ObjectId], progress: bool) -> Result<Vec<Bl
             Ok(Some((changes.info, changes.message, intros)))
         },
     )?;
-    // Newest commit first: successive versions of a file sit next to each other,
-    // which is how packs chain their deltas, so each worker's delta-base cache
-    // keeps hitting.
     let mut blobs: Vec<Blob> = Vec::new();
     let mut index: HashMap<ObjectId, usize> = HashMap::new();
     // Messages are published with their commits. Many repeat ("fix"), so each
@@ -85,6 +82,13 @@ pub fn blobs(repo: &Repo, commits: &[ObjectId], progress: bool) -> Result<Vec<Bl
             order += 1;
         }
     }
+    // Read in the order the packs store them, each delta after its base (see
+    // `PackPositions`); commit messages, in memory, first.
+    let positions = repo.pack_positions();
+    blobs.sort_by_cached_key(|b| match &b.content {
+        Content::Object(id) => Some(positions.position(*id).unwrap_or((u32::MAX, 0))),
+        _ => None,
+    });
     crate::git::trace(&format!(
         "history: {} commits, {order} introductions of {} distinct blobs in {:?}",
         commits.len(),
