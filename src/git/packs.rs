@@ -156,7 +156,7 @@ mod tests {
         }
         git(&["repack", "-adq"]);
         let objects = dir.path().join(".git/objects");
-        let positions = PackPositions::read(&[objects.clone()]);
+        let positions = PackPositions::read(std::slice::from_ref(&objects));
         let idx = idx_files(&objects.join("pack"));
         assert_eq!(idx.len(), 1);
         let listing = git(&["verify-pack", "-v", idx[0].to_str().unwrap()]);
