@@ -25,6 +25,7 @@
 mod examples;
 mod filter;
 pub mod generic;
+mod lines;
 
 pub use examples::check_examples;
 
@@ -91,6 +92,9 @@ struct Raw {
 struct Searches {
     /// Leftmost search for the first keyword of a line.
     first: AhoCorasick,
+    /// The same, for all the lines of an input at once, faster (see `lines`);
+    /// built with the DFAs.
+    lines: Option<lines::KeywordLines>,
     /// Overlapping search for every keyword of a line that has one (standard
     /// semantics: a keyword that is a suffix of another must still be reported).
     every: AhoCorasick,
@@ -114,7 +118,14 @@ impl Searches {
             .ascii_case_insensitive(true)
             .build(keywords)
             .map_err(fail)?;
-        Ok(Searches { first, every })
+        let lines = (kind == Some(aho_corasick::AhoCorasickKind::DFA))
+            .then(|| lines::KeywordLines::build(keywords))
+            .flatten();
+        Ok(Searches {
+            first,
+            every,
+            lines,
+        })
     }
 }
 
@@ -265,19 +276,26 @@ impl Scanner {
         // fast path, with the automaton's prefilter); only on such a line does an
         // overlapping search collect every keyword, and so every rule, it holds.
         let searches = self.searches_for(input.len())?;
+        let mut hits = Vec::new();
+        if let Some(lines) = &searches.lines {
+            lines.find(input, &mut hits);
+        }
+        let mut hits = hits.into_iter();
         let mut pos = 0;
         while pos < input.len() {
-            let Some(first_hit) = searches
-                .first
-                .find(aho_corasick::Input::new(input).span(pos..input.len()))
-            else {
+            let next_hit = match &searches.lines {
+                Some(_) => hits.find(|&h| h >= pos),
+                None => searches
+                    .first
+                    .find(aho_corasick::Input::new(input).span(pos..input.len()))
+                    .map(|m| m.start()),
+            };
+            let Some(hit) = next_hit else {
                 stats.examined += (input.len() - pos) as u64;
                 break;
             };
-            let line_start =
-                memchr::memrchr(b'\n', &input[pos..first_hit.start()]).map_or(pos, |i| pos + i + 1);
-            let line_end = memchr::memchr(b'\n', &input[first_hit.start()..])
-                .map_or(input.len(), |i| first_hit.start() + i);
+            let line_start = memchr::memrchr(b'\n', &input[pos..hit]).map_or(pos, |i| pos + i + 1);
+            let line_end = memchr::memchr(b'\n', &input[hit..]).map_or(input.len(), |i| hit + i);
             stats.examined += (line_end - pos) as u64;
             let line = &input[line_start..line_end];
             stats.examined += line.len() as u64;
