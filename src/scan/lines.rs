@@ -160,10 +160,7 @@ mod tests {
                         .wrapping_add(1442695040888963407);
                     input.extend_from_slice(pieces[(seed >> 33) as usize % pieces.len()]);
                 }
-                let line_of = |at: usize| {
-                    let start = memchr::memrchr(b'\n', &input[..at]).map_or(0, |i| i + 1);
-                    start
-                };
+                let line_of = |at: usize| memchr::memrchr(b'\n', &input[..at]).map_or(0, |i| i + 1);
                 let want: std::collections::BTreeSet<usize> = plain
                     .find_overlapping_iter(&input)
                     .map(|m| line_of(m.start()))
