@@ -4,6 +4,7 @@
 //! Every check only reads; `write` holds the few writes `keyward fix` makes (new
 //! blobs, index entries through git's own lock), and no ref is ever written.
 
+mod diff_tree;
 mod index_file;
 mod mapped;
 mod packs;
@@ -51,6 +52,9 @@ pub struct Change {
     pub new: ObjectId,
     /// The blob this one is compared against, when lines can be compared at all.
     pub old: Option<ObjectId>,
+    /// In a merge, what the other parents held at this path: the content is
+    /// new only if it is none of them.
+    pub other_parents: Vec<ObjectId>,
 }
 
 #[derive(Debug)]
@@ -60,16 +64,23 @@ pub struct Staged {
     pub changes: Vec<Change>,
 }
 
-/// What one commit added, against its first parent (the empty tree for a root).
+/// What history needs of a commit beyond its changes.
 #[derive(Debug)]
-pub struct CommitChanges {
+pub struct CommitMeta {
     pub info: CommitInfo,
-    pub changes: Vec<Change>,
-    /// For a merge, the other parents' trees: content already in one of them is
-    /// not new.
-    pub other_parents: Vec<ObjectId>,
     /// The commit message as recorded: it is published with the commit.
     pub message: Vec<u8>,
+    pub parents: Parents,
+}
+
+/// What a commit is compared with.
+#[derive(Debug, Clone, Copy)]
+pub enum Parents {
+    /// A root commit: the empty tree.
+    None,
+    One(ObjectId),
+    /// A merge: every parent (see `first_parent_changes`).
+    Many,
 }
 
 /// An annotated tag a push publishes.
@@ -551,33 +562,6 @@ impl Repo {
         Ok(BlobData(blob))
     }
 
-    /// A commit and its tree.
-    fn commit_and_tree(&self, id: Oid) -> Result<(git2::Commit<'_>, git2::Tree<'_>)> {
-        let commit = self
-            .repo
-            .find_commit(id)
-            .map_err(|e| fail(format!("cannot read commit {id}"), e))?;
-        let tree = commit
-            .tree()
-            .map_err(|e| fail(format!("cannot read the tree of {id}"), e))?;
-        Ok((commit, tree))
-    }
-
-    /// The blob at `path` in a tree, if there is one.
-    pub fn blob_at(&self, tree: ObjectId, path: &[u8]) -> Result<Option<ObjectId>> {
-        let tree = self
-            .repo
-            .find_tree(tree.0)
-            .map_err(|e| fail(format!("cannot read tree {}", tree.0), e))?;
-        use std::os::unix::ffi::OsStrExt;
-        match tree.get_path(Path::new(std::ffi::OsStr::from_bytes(path))) {
-            Ok(entry) if entry.kind() == Some(git2::ObjectType::Blob) => {
-                Ok(Some(ObjectId(entry.id())))
-            }
-            _ => Ok(None),
-        }
-    }
-
     /// The commits of a range, newest first.
     pub fn commits(&self, range: &Range) -> Result<Vec<ObjectId>> {
         let mut walk = self
@@ -903,34 +887,27 @@ impl Repo {
         Ok(out)
     }
 
-    /// What a commit added against its first parent, by comparing trees: subtrees
-    /// with equal ids are skipped without being read, no patch text is made, and a
-    /// file that only moved adds nothing.
-    pub fn commit_changes(&self, id: ObjectId) -> Result<CommitChanges> {
-        let (commit, tree) = self.commit_and_tree(id.0)?;
-        let parent_tree = match commit.parent_id(0) {
-            Ok(pid) => Some(
-                self.repo
-                    .find_commit(pid)
-                    .and_then(|p| p.tree())
-                    .map_err(|e| fail(format!("cannot read the parent of {}", id.0), e))?,
-            ),
-            Err(_) => None,
-        };
-        let changes = walk::tree_against_tree(&self.repo, parent_tree.as_ref(), &tree)?
-            .into_changes_lenient(&self.repo)?;
-        Ok(CommitChanges {
+    /// A commit's id and time, message, and parents.
+    pub fn commit_meta(&self, id: ObjectId) -> Result<CommitMeta> {
+        let commit = self
+            .repo
+            .find_commit(id.0)
+            .map_err(|e| fail(format!("cannot read commit {}", id.0), e))?;
+        Ok(CommitMeta {
             info: CommitInfo {
                 id: id.0.to_string(),
                 time: commit.time().seconds(),
             },
             message: commit.message_raw_bytes().to_vec(),
-            changes,
-            other_parents: commit
-                .parent_ids()
-                .skip(1)
-                .map(|p| self.commit_and_tree(p).map(|(_, t)| ObjectId(t.id())))
-                .collect::<Result<_>>()?,
+            parents: match commit.parent_count() {
+                0 => Parents::None,
+                1 => {
+                    Parents::One(ObjectId(commit.parent_id(0).map_err(|e| {
+                        fail(format!("cannot read the parent of {}", id.0), e)
+                    })?))
+                }
+                _ => Parents::Many,
+            },
         })
     }
 }
@@ -971,6 +948,7 @@ fn changes(diff: &git2::Diff) -> Vec<Change> {
             kind,
             new: ObjectId(new_file.id()),
             old: comparable.then_some(ObjectId(old_file.id())),
+            other_parents: Vec::new(),
         });
     }
     out

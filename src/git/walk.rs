@@ -34,6 +34,31 @@ impl Walked {
         Ok((!(unmatched_additions && unmatched_deletions)).then_some(changes))
     }
 
+    /// One line of `git diff-tree --raw`: a path's mode and id before and after,
+    /// mode 0 where there was nothing (git lists files only, with `-r`). In a
+    /// merge, `others` are the other parents' entries.
+    pub fn add_raw(
+        &mut self,
+        path: Vec<u8>,
+        (old_mode, old): (u32, Oid),
+        (new_mode, new): (u32, Oid),
+        others: &[(u32, Oid)],
+    ) {
+        if blob_like(new_mode) {
+            let before = (old_mode != 0).then_some((old, old_mode));
+            if let Some(mut change) = classify(path, new, new_mode, before) {
+                change.other_parents = others
+                    .iter()
+                    .filter(|(mode, _)| blob_like(*mode))
+                    .map(|&(_, id)| ObjectId(id))
+                    .collect();
+                self.changes.push(change);
+            }
+        } else if blob_like(old_mode) {
+            self.deleted_blobs.push(old);
+        }
+    }
+
     /// For history: exact renames left out, anything else kept as it is.
     pub fn into_changes_lenient(self, repo: &Repository) -> Result<Vec<Change>> {
         Ok(self.pair_renames(repo)?.0)
@@ -87,9 +112,13 @@ fn join(prefix: &[u8], name: &[u8]) -> Vec<u8> {
     p
 }
 
+/// A regular file or a symlink: content a commit stores.
+fn blob_like(mode: u32) -> bool {
+    mode & TYPE_MASK == 0o100000 || mode & TYPE_MASK == SYMLINK
+}
+
 /// How a new blob at a path relates to what the old side had there.
 fn classify(path: Vec<u8>, new: Oid, new_mode: u32, old: Option<(Oid, u32)>) -> Option<Change> {
-    let blob_like = |m: u32| m & TYPE_MASK == 0o100000 || m & TYPE_MASK == SYMLINK;
     let (kind, old) = match old {
         Some((id, mode)) if id == new && mode == new_mode => return None,
         Some((id, mode)) if blob_like(mode) && (mode & TYPE_MASK) == (new_mode & TYPE_MASK) => {
@@ -104,6 +133,7 @@ fn classify(path: Vec<u8>, new: Oid, new_mode: u32, old: Option<(Oid, u32)>) -> 
         kind,
         new: ObjectId(new),
         old,
+        other_parents: Vec::new(),
     })
 }
 

@@ -1,5 +1,5 @@
 //! Commits: `keyward history` and `keyward pre-push`. Each commit is compared with
-//! its first parent by tree entries, with no patch text, over the cores; that yields
+//! its first parent by tree entries (`git diff-tree`), with no patch text; that yields
 //! every (commit, path, blob) a commit introduced. Those are grouped by blob, so the
 //! pipeline reads and scans each distinct blob once however many commits and paths
 //! it appears under, and a key is reported in the commit that added it (the earlier
@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use crate::error::Result;
-use crate::git::{ObjectId, Repo};
+use crate::git::{CommitMeta, ObjectId, Repo};
 use crate::pipeline::{Appearance, Blob, Content, Earlier, Origin};
 
 /// Where a key in a commit message is reported: the commit line says which.
@@ -18,29 +18,33 @@ pub const COMMIT_MESSAGE: &[u8] = b"(commit message)";
 pub fn blobs(repo: &Repo, commits: &[ObjectId], progress: bool) -> Result<Vec<Blob>> {
     let location = repo.location();
     let started = std::time::Instant::now();
-    let per_commit = crate::pool::run(
+    let metas: Vec<CommitMeta> = crate::pool::run(
         commits.len(),
         progress.then_some("commits walked"),
         || location.open(),
-        |repo, i| {
-            let changes = repo.commit_changes(commits[i])?;
-            let mut intros = Vec::with_capacity(changes.changes.len());
-            for change in changes.changes {
+        |repo, i| repo.commit_meta(commits[i]).map(Some),
+    )?
+    .into_iter()
+    .map(|(_, m)| m)
+    .collect();
+    let pairs: Vec<_> = commits
+        .iter()
+        .zip(&metas)
+        .map(|(&c, m)| (c, m.parents))
+        .collect();
+    let changes = repo.first_parent_changes(&pairs)?;
+    let read = started.elapsed();
+    let per_commit = metas.into_iter().zip(changes).map(|(meta, changes)| {
+        let intros: Vec<_> = changes
+            .into_iter()
+            .filter_map(|change| {
                 let mut previous: Vec<ObjectId> = change.old.into_iter().collect();
-                for &parent_tree in &changes.other_parents {
-                    if let Some(blob) = repo.blob_at(parent_tree, &change.path)? {
-                        previous.push(blob);
-                    }
-                }
-                // In a merge, a blob taken whole from another parent was that
-                // parent's commits' to add, and is checked there.
-                if changes.other_parents.is_empty() || !previous.contains(&change.new) {
-                    intros.push((change.path, change.new, previous));
-                }
-            }
-            Ok(Some((changes.info, changes.message, intros)))
-        },
-    )?;
+                previous.extend(change.other_parents);
+                (!previous.contains(&change.new)).then_some((change.path, change.new, previous))
+            })
+            .collect();
+        (meta.info, meta.message, intros)
+    });
     let mut blobs: Vec<Blob> = Vec::new();
     let mut index: HashMap<ObjectId, usize> = HashMap::new();
     // Messages are published with their commits. Many repeat ("fix"), so each
@@ -48,7 +52,7 @@ pub fn blobs(repo: &Repo, commits: &[ObjectId], progress: bool) -> Result<Vec<Bl
     // Keyed by the text the blob holds: one copy of each message, not two.
     let mut messages: HashMap<std::sync::Arc<[u8]>, usize> = HashMap::new();
     let mut order = 0;
-    for (_, (info, message, intros)) in per_commit {
+    for (info, message, intros) in per_commit {
         let info = std::sync::Arc::new(info);
         let text: std::sync::Arc<[u8]> = message.into();
         let m = *messages.entry(text.clone()).or_insert_with(|| {
@@ -90,7 +94,8 @@ pub fn blobs(repo: &Repo, commits: &[ObjectId], progress: bool) -> Result<Vec<Bl
         _ => None,
     });
     crate::git::trace(&format!(
-        "history: {} commits, {order} introductions of {} distinct blobs in {:?}",
+        "history: {} commits, {order} introductions of {} distinct blobs in {:?} \
+         ({read:?} reading commits and comparing trees)",
         commits.len(),
         blobs.len(),
         started.elapsed()
