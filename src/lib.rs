@@ -521,7 +521,15 @@ fn mark_exposure(repo: &git::Repo, results: &mut Results) -> Result<()> {
         return Ok(());
     }
     let started = std::time::Instant::now();
-    let mut reached = repo.remotes_reaching(&commits)?;
+    // Two walks of the whole history on a large repository: one per core.
+    let location = repo.location();
+    let (reached, tagged) = std::thread::scope(|s| {
+        let tagged = s.spawn(|| location.open()?.tags_reaching(&commits));
+        let reached = repo.remotes_reaching(&commits);
+        let tagged = tagged.join().expect("the tag walk does not panic");
+        Ok::<_, Error>((reached?, tagged?))
+    })?;
+    let mut reached = reached;
     // A bare repository (a server's, a mirror) is where others fetch from: its
     // commits are published there, though no remote-tracking ref says so.
     if repo.is_bare() {
@@ -532,7 +540,6 @@ fn mark_exposure(repo: &git::Repo, results: &mut Results) -> Result<()> {
                 .push(BARE_REPOSITORY.to_string());
         }
     }
-    let tagged = repo.tags_reaching(&commits)?;
     git::trace(&format!(
         "exposure: {} commits of findings looked up in {:?}",
         commits.len(),

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use git2::Oid;
 
 use super::walk::Walked;
-use super::{Change, ObjectId, Parents, Repo};
+use super::{Change, ObjectId, Repo};
 use crate::error::{Error, Result};
 
 /// Commits per process below which a second process is not worth starting.
@@ -27,10 +27,7 @@ impl Repo {
     /// says), in the order given. A merge lists only the files that differ from
     /// every parent (git's combined diff), each with what the other parents held
     /// there: content taken whole from one parent was that parent's to add.
-    pub fn first_parent_changes(
-        &self,
-        commits: &[(ObjectId, Parents)],
-    ) -> Result<Vec<Vec<Change>>> {
+    pub fn first_parent_changes(&self, commits: &[ObjectId]) -> Result<Vec<Vec<Change>>> {
         let processes = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(commits.len().div_ceil(PER_PROCESS))
@@ -57,7 +54,7 @@ impl Repo {
     }
 }
 
-fn diff_tree(git_dir: &Path, commits: &[(ObjectId, Parents)]) -> Result<Vec<Walked>> {
+fn diff_tree(git_dir: &Path, commits: &[ObjectId]) -> Result<Vec<Walked>> {
     let cannot = |e: &dyn std::fmt::Display| {
         Error::Usage(format!(
             "cannot run git diff-tree to compare commits with their parents: {e}"
@@ -102,14 +99,10 @@ fn diff_tree(git_dir: &Path, commits: &[(ObjectId, Parents)]) -> Result<Vec<Walk
         // full pipe either way would stall both.
         let writer = s.spawn(move || -> std::io::Result<()> {
             let mut input = Vec::with_capacity(commits.len() * 82);
-            // A commit alone is compared with the empty tree (a root, with
-            // `--root`) or with every parent (a merge, with `-c`).
-            for (commit, parents) in commits {
+            // A commit is compared with its parent, with the empty tree for a
+            // root (`--root`), with every parent for a merge (`-c`).
+            for commit in commits {
                 input.extend_from_slice(commit.hex().as_bytes());
-                if let Parents::One(p) = parents {
-                    input.push(b' ');
-                    input.extend_from_slice(p.hex().as_bytes());
-                }
                 input.push(b'\n');
             }
             stdin.write_all(&input)
@@ -129,10 +122,7 @@ fn diff_tree(git_dir: &Path, commits: &[(ObjectId, Parents)]) -> Result<Vec<Walk
 /// Reads `-z` raw output: a commit's id, then `:<old mode> <new mode> <old id>
 /// <new id> <status>` and the path, per changed file. A commit that changed
 /// nothing prints nothing, so ids are matched forward against `commits`.
-fn parse(
-    mut out: impl BufRead,
-    commits: &[(ObjectId, Parents)],
-) -> std::result::Result<Vec<Walked>, String> {
+fn parse(mut out: impl BufRead, commits: &[ObjectId]) -> std::result::Result<Vec<Walked>, String> {
     let mut walked: Vec<Walked> = Vec::with_capacity(commits.len());
     walked.resize_with(commits.len(), Walked::default);
     let mut current: Option<usize> = None;
@@ -156,7 +146,7 @@ fn parse(
                 })?;
             let at = commits[next..]
                 .iter()
-                .position(|(c, _)| c.0 == id)
+                .position(|c| c.0 == id)
                 .ok_or_else(|| format!("commit {id} out of order"))?;
             current = Some(next + at);
             next += at + 1;

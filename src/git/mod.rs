@@ -70,17 +70,6 @@ pub struct CommitMeta {
     pub info: CommitInfo,
     /// The commit message as recorded: it is published with the commit.
     pub message: Vec<u8>,
-    pub parents: Parents,
-}
-
-/// What a commit is compared with.
-#[derive(Debug, Clone, Copy)]
-pub enum Parents {
-    /// A root commit: the empty tree.
-    None,
-    One(ObjectId),
-    /// A merge: every parent (see `first_parent_changes`).
-    Many,
 }
 
 /// An annotated tag a push publishes.
@@ -887,7 +876,7 @@ impl Repo {
         Ok(out)
     }
 
-    /// A commit's id and time, message, and parents.
+    /// A commit's id, time and message.
     pub fn commit_meta(&self, id: ObjectId) -> Result<CommitMeta> {
         let commit = self
             .repo
@@ -899,15 +888,6 @@ impl Repo {
                 time: commit.time().seconds(),
             },
             message: commit.message_raw_bytes().to_vec(),
-            parents: match commit.parent_count() {
-                0 => Parents::None,
-                1 => {
-                    Parents::One(ObjectId(commit.parent_id(0).map_err(|e| {
-                        fail(format!("cannot read the parent of {}", id.0), e)
-                    })?))
-                }
-                _ => Parents::Many,
-            },
         })
     }
 }

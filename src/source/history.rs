@@ -18,21 +18,20 @@ pub const COMMIT_MESSAGE: &[u8] = b"(commit message)";
 pub fn blobs(repo: &Repo, commits: &[ObjectId], progress: bool) -> Result<Vec<Blob>> {
     let location = repo.location();
     let started = std::time::Instant::now();
-    let metas: Vec<CommitMeta> = crate::pool::run(
-        commits.len(),
-        progress.then_some("commits walked"),
-        || location.open(),
-        |repo, i| repo.commit_meta(commits[i]).map(Some),
-    )?
-    .into_iter()
-    .map(|(_, m)| m)
-    .collect();
-    let pairs: Vec<_> = commits
-        .iter()
-        .zip(&metas)
-        .map(|(&c, m)| (c, m.parents))
-        .collect();
-    let changes = repo.first_parent_changes(&pairs)?;
+    // git compares the trees while the workers read the commits: neither needs
+    // the other.
+    let (metas, changes) = std::thread::scope(|s| {
+        let changes = s.spawn(|| location.open()?.first_parent_changes(commits));
+        let metas = crate::pool::run(
+            commits.len(),
+            progress.then_some("commits walked"),
+            || location.open(),
+            |repo, i| repo.commit_meta(commits[i]).map(Some),
+        );
+        let changes = changes.join().expect("the diff-tree thread does not panic");
+        Ok::<_, crate::error::Error>((metas?, changes?))
+    })?;
+    let metas: Vec<CommitMeta> = metas.into_iter().map(|(_, m)| m).collect();
     let read = started.elapsed();
     let per_commit = metas.into_iter().zip(changes).map(|(meta, changes)| {
         let intros: Vec<_> = changes
