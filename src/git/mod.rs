@@ -64,14 +64,6 @@ pub struct Staged {
     pub changes: Vec<Change>,
 }
 
-/// What history needs of a commit beyond its changes.
-#[derive(Debug)]
-pub struct CommitMeta {
-    pub info: CommitInfo,
-    /// The commit message as recorded: it is published with the commit.
-    pub message: Vec<u8>,
-}
-
 /// An annotated tag a push publishes.
 #[derive(Debug)]
 pub struct TagMessage {
@@ -876,19 +868,24 @@ impl Repo {
         Ok(out)
     }
 
-    /// A commit's id, time and message.
-    pub fn commit_meta(&self, id: ObjectId) -> Result<CommitMeta> {
-        let commit = self
-            .repo
-            .find_commit(id.0)
-            .map_err(|e| fail(format!("cannot read commit {}", id.0), e))?;
-        Ok(CommitMeta {
-            info: CommitInfo {
-                id: id.0.to_string(),
-                time: commit.time().seconds(),
-            },
-            message: commit.message_raw_bytes().to_vec(),
+    /// A commit's id and time.
+    pub fn commit_info(&self, id: ObjectId) -> Result<CommitInfo> {
+        let commit = self.find_commit(id)?;
+        Ok(CommitInfo {
+            id: id.0.to_string(),
+            time: commit.time().seconds(),
         })
+    }
+
+    /// A commit's message as recorded: it is published with the commit.
+    pub fn commit_message(&self, id: ObjectId) -> Result<Vec<u8>> {
+        Ok(self.find_commit(id)?.message_raw_bytes().to_vec())
+    }
+
+    fn find_commit(&self, id: ObjectId) -> Result<git2::Commit<'_>> {
+        self.repo
+            .find_commit(id.0)
+            .map_err(|e| fail(format!("cannot read commit {}", id.0), e))
     }
 }
 

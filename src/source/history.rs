@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use crate::error::Result;
-use crate::git::{CommitMeta, ObjectId, Repo};
+use crate::git::{ObjectId, Repo};
 use crate::pipeline::{Appearance, Blob, Content, Earlier, Origin};
 
 /// Where a key in a commit message is reported: the commit line says which.
@@ -26,41 +26,39 @@ pub fn blobs(repo: &Repo, commits: &[ObjectId], progress: bool) -> Result<Vec<Bl
             commits.len(),
             progress.then_some("commits walked"),
             || location.open(),
-            |repo, i| repo.commit_meta(commits[i]).map(Some),
+            |repo, i| repo.commit_info(commits[i]).map(Some),
         );
         let changes = changes.join().expect("the diff-tree thread does not panic");
         Ok::<_, crate::error::Error>((metas?, changes?))
     })?;
-    let metas: Vec<CommitMeta> = metas.into_iter().map(|(_, m)| m).collect();
+    let infos = metas.into_iter().map(|(_, info)| info);
     let read = started.elapsed();
-    let per_commit = metas.into_iter().zip(changes).map(|(meta, changes)| {
-        let intros: Vec<_> = changes
-            .into_iter()
-            .filter_map(|change| {
-                let mut previous: Vec<ObjectId> = change.old.into_iter().collect();
-                previous.extend(change.other_parents);
-                (!previous.contains(&change.new)).then_some((change.path, change.new, previous))
-            })
-            .collect();
-        (meta.info, meta.message, intros)
-    });
+    let per_commit = commits
+        .iter()
+        .zip(infos)
+        .zip(changes)
+        .map(|((&id, info), changes)| {
+            let intros: Vec<_> = changes
+                .into_iter()
+                .filter_map(|change| {
+                    let mut previous: Vec<ObjectId> = change.old.into_iter().collect();
+                    previous.extend(change.other_parents);
+                    (!previous.contains(&change.new)).then_some((change.path, change.new, previous))
+                })
+                .collect();
+            (id, info, intros)
+        });
     let mut blobs: Vec<Blob> = Vec::new();
     let mut index: HashMap<ObjectId, usize> = HashMap::new();
-    // Messages are published with their commits. Many repeat ("fix"), so each
-    // distinct message is one blob.
-    // Keyed by the text the blob holds: one copy of each message, not two.
-    let mut messages: HashMap<std::sync::Arc<[u8]>, usize> = HashMap::new();
     let mut order = 0;
-    for (info, message, intros) in per_commit {
+    for (id, info, intros) in per_commit {
         let info = std::sync::Arc::new(info);
-        let text: std::sync::Arc<[u8]> = message.into();
-        let m = *messages.entry(text.clone()).or_insert_with(|| {
-            blobs.push(Blob {
-                content: Content::Bytes(text),
-                appearances: Vec::new(),
-            });
-            blobs.len() - 1
+        // Messages are published with their commits.
+        blobs.push(Blob {
+            content: Content::Message(id),
+            appearances: Vec::with_capacity(1),
         });
+        let m = blobs.len() - 1;
         blobs[m].appearances.push(Appearance {
             path: COMMIT_MESSAGE.to_vec(),
             origin: Origin::Commit(info.clone()),
@@ -70,9 +68,11 @@ pub fn blobs(repo: &Repo, commits: &[ObjectId], progress: bool) -> Result<Vec<Bl
         order += 1;
         for (path, new, previous) in intros {
             let i = *index.entry(new).or_insert_with(|| {
+                // Most blobs appear once: a first push would reserve room
+                // for four appearances (97 MB more on git.git).
                 blobs.push(Blob {
                     content: Content::Object(new),
-                    appearances: Vec::new(),
+                    appearances: Vec::with_capacity(1),
                 });
                 blobs.len() - 1
             });
@@ -86,10 +86,12 @@ pub fn blobs(repo: &Repo, commits: &[ObjectId], progress: bool) -> Result<Vec<Bl
         }
     }
     // Read in the order the packs store them, each delta after its base (see
-    // `PackPositions`); commit messages, in memory, first.
+    // `PackPositions`), commits' messages among them.
     let positions = repo.pack_positions();
     blobs.sort_by_cached_key(|b| match &b.content {
-        Content::Object(id) => Some(positions.position(*id).unwrap_or((u32::MAX, 0))),
+        Content::Object(id) | Content::Message(id) => {
+            Some(positions.position(*id).unwrap_or((u32::MAX, 0)))
+        }
         _ => None,
     });
     crate::git::trace(&format!(
