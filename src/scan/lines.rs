@@ -1,4 +1,5 @@
-//! Which lines hold a keyword, found by several walks of one DFA at once.
+//! Which lines hold a keyword, and which keywords each holds, found by several
+//! walks of one DFA at once.
 //!
 //! Walking a DFA is a chain of dependent loads: the next state needs the one
 //! before, so one walk runs at the latency of a load (about 0.45 GB/s over
@@ -10,10 +11,15 @@
 //! cut is whole in the walk that owns its last byte; matches ending in that
 //! lead-in belong to the walk before and are not taken.
 //!
-//! Keywords never hold a newline (the scanner only uses this when that is so),
-//! so a walk that finds one skips the rest of its line and restarts at the next:
-//! only the first keyword of a line matters here, the line is searched again
-//! for all of them.
+//! Keywords never hold a newline (the scanner only uses this when that is so).
+//! A walk that finds one walks the rest of its line alone, collecting every
+//! keyword that ends there (standard semantics: one that is a suffix of another
+//! is reported too), and restarts at the next line. So each keyword line is
+//! read once, not found here and searched again. A line's first hit names
+//! every keyword ending on it from that hit on, and no keyword ends on the line
+//! before it: a walk's own first hit is its first match on the line, and a
+//! line reaching back into the stretch before was already walked to its end by
+//! that stretch's walk if it had a keyword there.
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::dfa::DFA;
@@ -25,6 +31,39 @@ pub struct KeywordLines {
     dfa: DFA,
     start: StateID,
     lead_in: usize,
+}
+
+/// Keyword lines in order: for each, an offset within its first keyword and
+/// the keywords (automaton pattern indexes) ending on it from there. A line
+/// may be named more than once; its first entry is the one to use.
+#[derive(Default)]
+pub struct Hits {
+    at: Vec<usize>,
+    /// Where each entry's patterns end in `patterns`.
+    ends: Vec<usize>,
+    patterns: Vec<usize>,
+}
+
+impl Hits {
+    pub fn len(&self) -> usize {
+        self.at.len()
+    }
+
+    pub fn at(&self, i: usize) -> usize {
+        self.at[i]
+    }
+
+    pub fn patterns(&self, i: usize) -> &[usize] {
+        let from = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.patterns[from..self.ends[i]]
+    }
+
+    fn append(&mut self, other: &mut Hits) {
+        let base = self.patterns.len();
+        self.at.append(&mut other.at);
+        self.ends.extend(other.ends.drain(..).map(|e| e + base));
+        self.patterns.append(&mut other.patterns);
+    }
 }
 
 impl KeywordLines {
@@ -49,9 +88,9 @@ impl KeywordLines {
         })
     }
 
-    /// For each line of `input` that holds a keyword, an offset within one of
-    /// its keywords, in increasing order (a line may be named more than once).
-    pub fn find(&self, input: &[u8], out: &mut Vec<usize>) {
+    /// Every line of `input` that holds a keyword, into `out` (emptied first).
+    pub fn find(&self, input: &[u8], out: &mut Hits) {
+        *out = Hits::default();
         let n = input.len();
         let stretch = n.div_ceil(STRIPES).max(1);
         let mut walks: [Walk; STRIPES] = std::array::from_fn(|k| {
@@ -61,7 +100,7 @@ impl KeywordLines {
                 owned_from: from,
                 end: ((k + 1) * stretch).min(n),
                 state: self.start,
-                found: Vec::new(),
+                found: Hits::default(),
             }
         });
         // Side by side while every walk has bytes left.
@@ -95,15 +134,35 @@ impl KeywordLines {
         }
     }
 
-    /// A keyword ends just before `w.pos`: kept if the walk owns it, and the
-    /// walk moves to the next line.
+    /// A keyword ends just before `w.pos`. If the walk owns it, the rest of
+    /// the line is walked for every keyword ending there, and the walk moves to
+    /// the next line.
     fn found(&self, w: &mut Walk, input: &[u8]) {
         let last = w.pos - 1;
         if last < w.owned_from {
             return;
         }
-        w.found.push(last);
-        w.pos = memchr::memchr(b'\n', &input[w.pos..]).map_or(input.len(), |i| w.pos + i + 1);
+        let line_end = memchr::memchr(b'\n', &input[w.pos..]).map_or(input.len(), |i| w.pos + i);
+        let from = w.found.patterns.len();
+        let mut state = w.state;
+        let take = |state: StateID, patterns: &mut Vec<usize>| {
+            for m in 0..self.dfa.match_len(state) {
+                let p = self.dfa.match_pattern(state, m).as_usize();
+                if !patterns[from..].contains(&p) {
+                    patterns.push(p);
+                }
+            }
+        };
+        take(state, &mut w.found.patterns);
+        for &b in &input[w.pos..line_end] {
+            state = self.dfa.next_state(Anchored::No, state, b);
+            if self.dfa.is_match(state) {
+                take(state, &mut w.found.patterns);
+            }
+        }
+        w.found.at.push(last);
+        w.found.ends.push(w.found.patterns.len());
+        w.pos = (line_end + 1).min(input.len());
         w.state = self.start;
     }
 }
@@ -113,7 +172,7 @@ struct Walk {
     owned_from: usize,
     end: usize,
     state: StateID,
-    found: Vec<usize>,
+    found: Hits,
 }
 
 #[cfg(test)]
@@ -121,7 +180,8 @@ mod tests {
     use super::*;
 
     /// Against the plain search: every line holding a keyword is named, and no
-    /// other, for inputs cut at every place relative to the keywords.
+    /// other, with every keyword on it (from its first entry), for inputs cut at
+    /// every place relative to the keywords.
     #[test]
     fn names_the_lines_a_plain_search_finds() {
         let keywords: Vec<String> = ["key", "sk_live_", "password", "ghp_", "://", "kEy"]
@@ -161,14 +221,24 @@ mod tests {
                     input.extend_from_slice(pieces[(seed >> 33) as usize % pieces.len()]);
                 }
                 let line_of = |at: usize| memchr::memrchr(b'\n', &input[..at]).map_or(0, |i| i + 1);
-                let want: std::collections::BTreeSet<usize> = plain
-                    .find_overlapping_iter(&input)
-                    .map(|m| line_of(m.start()))
-                    .collect();
-                let mut got = Vec::new();
-                lines.find(&input, &mut got);
-                assert!(got.windows(2).all(|w| w[0] <= w[1]), "in order: {got:?}");
-                let got: std::collections::BTreeSet<usize> = got.into_iter().map(line_of).collect();
+                // Each keyword line, with the keywords on it.
+                let mut want: std::collections::BTreeMap<usize, std::collections::BTreeSet<usize>> =
+                    Default::default();
+                for m in plain.find_overlapping_iter(&input) {
+                    want.entry(line_of(m.start()))
+                        .or_default()
+                        .insert(m.pattern().as_usize());
+                }
+                let mut hits = Hits::default();
+                lines.find(&input, &mut hits);
+                let at: Vec<usize> = (0..hits.len()).map(|i| hits.at(i)).collect();
+                assert!(at.windows(2).all(|w| w[0] <= w[1]), "in order: {at:?}");
+                let mut got: std::collections::BTreeMap<usize, std::collections::BTreeSet<usize>> =
+                    Default::default();
+                for i in 0..hits.len() {
+                    got.entry(line_of(hits.at(i)))
+                        .or_insert_with(|| hits.patterns(i).iter().copied().collect());
+                }
                 assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&input));
                 checked += want.len();
             }

@@ -276,15 +276,26 @@ impl Scanner {
         // fast path, with the automaton's prefilter); only on such a line does an
         // overlapping search collect every keyword, and so every rule, it holds.
         let searches = self.searches_for(input.len())?;
-        let mut hits = Vec::new();
+        let mut hits = lines::Hits::default();
         if let Some(lines) = &searches.lines {
             lines.find(input, &mut hits);
         }
-        let mut hits = hits.into_iter();
+        let mut next = 0;
+        // The keywords of the line at hand (automaton pattern indexes).
+        let mut patterns: Vec<usize> = Vec::new();
         let mut pos = 0;
         while pos < input.len() {
+            patterns.clear();
             let next_hit = match &searches.lines {
-                Some(_) => hits.find(|&h| h >= pos),
+                Some(_) => {
+                    while next < hits.len() && hits.at(next) < pos {
+                        next += 1;
+                    }
+                    (next < hits.len()).then(|| {
+                        patterns.extend_from_slice(hits.patterns(next));
+                        hits.at(next)
+                    })
+                }
                 None => searches
                     .first
                     .find(aho_corasick::Input::new(input).span(pos..input.len()))
@@ -305,8 +316,16 @@ impl Scanner {
                 taken_to = vec![0; rules];
             }
             stats.keyword_lines.push(line_start..line_end);
-            for hit in searches.every.find_overlapping_iter(line) {
-                for &rule_index in &self.pattern_rules[hit.pattern().as_usize()] {
+            if searches.lines.is_none() {
+                patterns.extend(
+                    searches
+                        .every
+                        .find_overlapping_iter(line)
+                        .map(|hit| hit.pattern().as_usize()),
+                );
+            }
+            for &pattern in &patterns {
+                for &rule_index in &self.pattern_rules[pattern] {
                     if last_line[rule_index] == line_start {
                         continue;
                     }
