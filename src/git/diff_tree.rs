@@ -11,15 +11,18 @@
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use git2::Oid;
 
 use super::walk::Walked;
 use super::{Change, ObjectId, Repo};
 use crate::error::{Error, Result};
+use crate::finding::CommitInfo;
 
 /// Commits per process below which a second process is not worth starting.
 const PER_PROCESS: usize = 2_000;
+const RUNS_PER_PROCESS: usize = 4;
 
 impl Repo {
     /// For each commit, the files it added or changed against its first parent
@@ -27,34 +30,82 @@ impl Repo {
     /// says), in the order given. A merge lists only the files that differ from
     /// every parent (git's combined diff), each with what the other parents held
     /// there: content taken whole from one parent was that parent's to add.
-    pub fn first_parent_changes(&self, commits: &[ObjectId]) -> Result<Vec<Vec<Change>>> {
+    /// Each commit's id and time come with it: nothing else is read of it.
+    /// With `progress`, a count of commits compared is shown as they go.
+    pub fn commit_changes(
+        &self,
+        commits: &[ObjectId],
+        progress: Option<&str>,
+    ) -> Result<Vec<(CommitInfo, Vec<Change>)>> {
         let processes = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(commits.len().div_ceil(PER_PROCESS))
             .max(1);
-        let per = commits.len().div_ceil(processes).max(1);
+        // A few runs per process, taken in turn: newer commits have larger
+        // trees, so halves by count leave one process working alone at the end.
+        let per = commits.len().div_ceil(processes * RUNS_PER_PROCESS).max(1);
+        let runs: Vec<&[ObjectId]> = commits.chunks(per).collect();
         let git_dir = self.repo.path();
-        let parts: Vec<Result<Vec<Walked>>> = std::thread::scope(|s| {
-            let running: Vec<_> = commits
-                .chunks(per)
-                .map(|part| s.spawn(move || diff_tree(git_dir, part)))
+        let done = AtomicUsize::new(0);
+        let next = AtomicUsize::new(0);
+        let results: Vec<std::sync::Mutex<Option<Result<Vec<(i64, Walked)>>>>> =
+            runs.iter().map(|_| Default::default()).collect();
+        std::thread::scope(|s| {
+            let (done, next, runs, results) = (&done, &next, &runs, &results);
+            let running: Vec<_> = (0..processes)
+                .map(|_| {
+                    s.spawn(move || loop {
+                        let r = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(run) = runs.get(r) else { break };
+                        let outcome = diff_tree(git_dir, run, done);
+                        let failed = outcome.is_err();
+                        *results[r].lock().expect("no reader panics holding it") = Some(outcome);
+                        if failed {
+                            // The run fails as a whole: stop taking more.
+                            next.store(runs.len(), Ordering::Relaxed);
+                        }
+                    })
+                })
                 .collect();
-            running
-                .into_iter()
-                .map(|h| h.join().expect("diff-tree reader does not panic"))
-                .collect()
+            if let Some(label) = progress {
+                let bar = crate::progress::Bar::start(label, commits.len());
+                while !running.iter().all(|h| h.is_finished()) {
+                    bar.set(done.load(Ordering::Relaxed));
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                bar.finish();
+            }
         });
+        let mut parts = Vec::with_capacity(runs.len());
+        for r in results {
+            match r.into_inner().expect("no reader panics holding it") {
+                Some(part) => parts.push(part?),
+                None => break,
+            }
+        }
         let mut out = Vec::with_capacity(commits.len());
+        if parts.len() != runs.len() {
+            // Only when a run failed, and its error was returned above.
+            return Err(Error::Usage("git diff-tree stopped early".into()));
+        }
         for part in parts {
-            for walked in part? {
-                out.push(walked.into_changes_lenient(&self.repo)?);
+            for (time, walked) in part {
+                let id = commits[out.len()].hex();
+                out.push((
+                    CommitInfo { id, time },
+                    walked.into_changes_lenient(&self.repo)?,
+                ));
             }
         }
         Ok(out)
     }
 }
 
-fn diff_tree(git_dir: &Path, commits: &[ObjectId]) -> Result<Vec<Walked>> {
+fn diff_tree(
+    git_dir: &Path,
+    commits: &[ObjectId],
+    done: &AtomicUsize,
+) -> Result<Vec<(i64, Walked)>> {
     let cannot = |e: &dyn std::fmt::Display| {
         Error::Usage(format!(
             "cannot run git diff-tree to compare commits with their parents: {e}"
@@ -84,6 +135,9 @@ fn diff_tree(git_dir: &Path, commits: &[ObjectId]) -> Result<Vec<Walked>> {
             "--no-renames",
             "--root",
             "-c",
+            // Every commit, changed or not, headed by its id and committer time.
+            "--always",
+            "--format=%H %ct",
         ])
         .env("GIT_DIR", git_dir)
         .current_dir(git_dir)
@@ -107,7 +161,7 @@ fn diff_tree(git_dir: &Path, commits: &[ObjectId]) -> Result<Vec<Walked>> {
             }
             stdin.write_all(&input)
         });
-        let parsed = parse(BufReader::with_capacity(1 << 16, stdout), commits);
+        let parsed = parse(BufReader::with_capacity(1 << 16, stdout), commits, done);
         let written = writer.join().expect("writer does not panic");
         parsed.and_then(|p| written.map(|()| p).map_err(|e| e.to_string()))
     });
@@ -119,16 +173,19 @@ fn diff_tree(git_dir: &Path, commits: &[ObjectId]) -> Result<Vec<Walked>> {
     parsed.map_err(|e| cannot(&e))
 }
 
-/// Reads `-z` raw output: a commit's id, then `:<old mode> <new mode> <old id>
-/// <new id> <status>` and the path, per changed file. A commit that changed
-/// nothing prints nothing, so ids are matched forward against `commits`.
-fn parse(mut out: impl BufRead, commits: &[ObjectId]) -> std::result::Result<Vec<Walked>, String> {
-    let mut walked: Vec<Walked> = Vec::with_capacity(commits.len());
-    walked.resize_with(commits.len(), Walked::default);
-    let mut current: Option<usize> = None;
-    let mut next = 0;
+/// Reads `-z` raw output: each commit's `<id> <time>`, then per changed file
+/// `:<old mode> <new mode> <old id> <new id> <status>` and the path. Empty
+/// fields and the newline git puts between a header and its first change are
+/// separators.
+fn parse(
+    mut out: impl BufRead,
+    commits: &[ObjectId],
+    done: &AtomicUsize,
+) -> std::result::Result<Vec<(i64, Walked)>, String> {
+    let mut walked: Vec<(i64, Walked)> = Vec::with_capacity(commits.len());
     let mut field = Vec::new();
     let mut path = Vec::new();
+    let unexpected = |f: &[u8]| format!("unexpected output {:?}", String::from_utf8_lossy(f));
     loop {
         field.clear();
         if out.read_until(0, &mut field).map_err(|e| e.to_string())? == 0 {
@@ -137,19 +194,25 @@ fn parse(mut out: impl BufRead, commits: &[ObjectId]) -> std::result::Result<Vec
         if field.last() == Some(&0) {
             field.pop();
         }
-        if field.first() != Some(&b':') {
-            let id = std::str::from_utf8(&field)
+        let start = field.iter().take_while(|&&b| b == b'\n').count();
+        let field = &field[start..];
+        if field.is_empty() {
+            continue;
+        }
+        if field[0] != b':' {
+            let (id, time) = std::str::from_utf8(field)
                 .ok()
-                .and_then(|s| Oid::from_str(s.trim()).ok())
-                .ok_or_else(|| {
-                    format!("unexpected output {:?}", String::from_utf8_lossy(&field))
-                })?;
-            let at = commits[next..]
-                .iter()
-                .position(|c| c.0 == id)
-                .ok_or_else(|| format!("commit {id} out of order"))?;
-            current = Some(next + at);
-            next += at + 1;
+                .and_then(|s| s.split_once(' '))
+                .and_then(|(id, t)| Some((Oid::from_str(id).ok()?, t.trim().parse().ok()?)))
+                .ok_or_else(|| unexpected(field))?;
+            let want = commits
+                .get(walked.len())
+                .ok_or_else(|| format!("commit {id} not asked for"))?;
+            if want.0 != id {
+                return Err(format!("commit {id} where {} was expected", want.0));
+            }
+            walked.push((time, Walked::default()));
+            done.fetch_add(1, Ordering::Relaxed);
             continue;
         }
         path.clear();
@@ -157,16 +220,22 @@ fn parse(mut out: impl BufRead, commits: &[ObjectId]) -> std::result::Result<Vec
         if path.last() == Some(&0) {
             path.pop();
         }
-        let i = current.ok_or("a change before any commit")?;
-        let entry = Entry::parse(&field)
-            .ok_or_else(|| format!("unexpected output {:?}", String::from_utf8_lossy(&field)))?;
+        let entry = Entry::parse(field).ok_or_else(|| unexpected(field))?;
         let (result, parents) = entry.sides.split_last().expect("two sides at least");
-        walked[i].add_raw(
+        let (_, current) = walked.last_mut().ok_or("a change before any commit")?;
+        current.add_raw(
             std::mem::take(&mut path),
             parents[0],
             *result,
             &parents[1..],
         );
+    }
+    if walked.len() != commits.len() {
+        return Err(format!(
+            "{} of {} commits compared",
+            walked.len(),
+            commits.len()
+        ));
     }
     Ok(walked)
 }

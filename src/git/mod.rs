@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use git2::{Delta, DiffFindOptions, DiffOptions, Index, Oid, Repository, Sort};
 
 use crate::error::{Error, Result};
-use crate::finding::{CommitInfo, LineRange};
+use crate::finding::LineRange;
 
 /// An object id, opaque outside this module.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -866,15 +866,6 @@ impl Repo {
             }
         }
         Ok(out)
-    }
-
-    /// A commit's id and time.
-    pub fn commit_info(&self, id: ObjectId) -> Result<CommitInfo> {
-        let commit = self.find_commit(id)?;
-        Ok(CommitInfo {
-            id: id.0.to_string(),
-            time: commit.time().seconds(),
-        })
     }
 
     /// A commit's message as recorded: it is published with the commit.

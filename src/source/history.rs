@@ -16,38 +16,20 @@ use crate::pipeline::{Appearance, Blob, Content, Earlier, Origin};
 pub const COMMIT_MESSAGE: &[u8] = b"(commit message)";
 
 pub fn blobs(repo: &Repo, commits: &[ObjectId], progress: bool) -> Result<Vec<Blob>> {
-    let location = repo.location();
     let started = std::time::Instant::now();
-    // git compares the trees while the workers read the commits: neither needs
-    // the other.
-    let (metas, changes) = std::thread::scope(|s| {
-        let changes = s.spawn(|| location.open()?.first_parent_changes(commits));
-        let metas = crate::pool::run(
-            commits.len(),
-            progress.then_some("commits walked"),
-            || location.open(),
-            |repo, i| repo.commit_info(commits[i]).map(Some),
-        );
-        let changes = changes.join().expect("the diff-tree thread does not panic");
-        Ok::<_, crate::error::Error>((metas?, changes?))
-    })?;
-    let infos = metas.into_iter().map(|(_, info)| info);
+    let changes = repo.commit_changes(commits, progress.then_some("commits walked"))?;
     let read = started.elapsed();
-    let per_commit = commits
-        .iter()
-        .zip(infos)
-        .zip(changes)
-        .map(|((&id, info), changes)| {
-            let intros: Vec<_> = changes
-                .into_iter()
-                .filter_map(|change| {
-                    let mut previous: Vec<ObjectId> = change.old.into_iter().collect();
-                    previous.extend(change.other_parents);
-                    (!previous.contains(&change.new)).then_some((change.path, change.new, previous))
-                })
-                .collect();
-            (id, info, intros)
-        });
+    let per_commit = commits.iter().zip(changes).map(|(&id, (info, changes))| {
+        let intros: Vec<_> = changes
+            .into_iter()
+            .filter_map(|change| {
+                let mut previous: Vec<ObjectId> = change.old.into_iter().collect();
+                previous.extend(change.other_parents);
+                (!previous.contains(&change.new)).then_some((change.path, change.new, previous))
+            })
+            .collect();
+        (id, info, intros)
+    });
     let mut blobs: Vec<Blob> = Vec::new();
     let mut index: HashMap<ObjectId, usize> = HashMap::new();
     let mut order = 0;
