@@ -24,6 +24,9 @@ use crate::finding::CommitInfo;
 const PER_PROCESS: usize = 2_000;
 const RUNS_PER_PROCESS: usize = 4;
 
+/// One run's commits: each one's time and what it changed.
+type Run = Vec<(i64, Walked)>;
+
 impl Repo {
     /// For each commit, the files it added or changed against its first parent
     /// (a file that only moved left out, as `Walked::into_changes_lenient`
@@ -48,7 +51,7 @@ impl Repo {
         let git_dir = self.repo.path();
         let done = AtomicUsize::new(0);
         let next = AtomicUsize::new(0);
-        let results: Vec<std::sync::Mutex<Option<Result<Vec<(i64, Walked)>>>>> =
+        let results: Vec<std::sync::Mutex<Option<Result<Run>>>> =
             runs.iter().map(|_| Default::default()).collect();
         std::thread::scope(|s| {
             let (done, next, runs, results) = (&done, &next, &runs, &results);
@@ -101,11 +104,7 @@ impl Repo {
     }
 }
 
-fn diff_tree(
-    git_dir: &Path,
-    commits: &[ObjectId],
-    done: &AtomicUsize,
-) -> Result<Vec<(i64, Walked)>> {
+fn diff_tree(git_dir: &Path, commits: &[ObjectId], done: &AtomicUsize) -> Result<Run> {
     let cannot = |e: &dyn std::fmt::Display| {
         Error::Usage(format!(
             "cannot run git diff-tree to compare commits with their parents: {e}"
@@ -181,7 +180,7 @@ fn parse(
     mut out: impl BufRead,
     commits: &[ObjectId],
     done: &AtomicUsize,
-) -> std::result::Result<Vec<(i64, Walked)>, String> {
+) -> std::result::Result<Run, String> {
     let mut walked: Vec<(i64, Walked)> = Vec::with_capacity(commits.len());
     let mut field = Vec::new();
     let mut path = Vec::new();
