@@ -28,9 +28,115 @@ use aho_corasick::{Anchored, MatchKind};
 const STRIPES: usize = 4;
 
 pub struct KeywordLines {
-    dfa: DFA,
-    start: StateID,
+    table: Table,
     lead_in: usize,
+}
+
+/// The keyword DFA copied into a compact table: states renumbered densely,
+/// match states first (so "is this a match" is one comparison), bytes mapped
+/// to classes of bytes no state tells apart, and each next state a `u16`. Its
+/// hot rows are half the size of the crate's `u32` table, so more of it stays
+/// in cache, and a step is two loads with no bounds check left in the loop.
+struct Table {
+    /// `next[state << shift | class[byte]]`.
+    next: Vec<u16>,
+    class: [u8; 256],
+    shift: u32,
+    start: u16,
+    /// States below this are matches.
+    matches: u16,
+    /// For each match state, the patterns it completes.
+    patterns: Vec<Vec<usize>>,
+}
+
+impl Table {
+    fn build(dfa: &DFA) -> Option<Table> {
+        let start = dfa.start_state(Anchored::No).ok()?;
+        // Every reachable state, breadth first.
+        let mut order = vec![start];
+        let mut index: std::collections::HashMap<StateID, usize> = Default::default();
+        index.insert(start, 0);
+        let mut at = 0;
+        while at < order.len() {
+            let s = order[at];
+            at += 1;
+            for b in 0..=255u8 {
+                let t = dfa.next_state(Anchored::No, s, b);
+                if !index.contains_key(&t) {
+                    index.insert(t, order.len());
+                    order.push(t);
+                }
+            }
+        }
+        // Match states first.
+        order.sort_by_key(|&s| !dfa.is_match(s));
+        let matches = order.iter().take_while(|&&s| dfa.is_match(s)).count();
+        if order.len() > usize::from(u16::MAX) {
+            return None;
+        }
+        let dense: std::collections::HashMap<StateID, u16> = order
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| (s, i as u16))
+            .collect();
+        // Bytes whose column of next states is the same share a class.
+        let mut classes: std::collections::HashMap<Vec<u16>, u8> = Default::default();
+        let mut class = [0u8; 256];
+        let mut columns: Vec<Vec<u16>> = Vec::new();
+        for b in 0..=255u8 {
+            let column: Vec<u16> = order
+                .iter()
+                .map(|&s| dense[&dfa.next_state(Anchored::No, s, b)])
+                .collect();
+            let n = classes.len();
+            let c = *classes.entry(column.clone()).or_insert(n as u8);
+            if usize::from(c) == columns.len() {
+                columns.push(column);
+            }
+            class[usize::from(b)] = c;
+        }
+        let shift = (columns.len().max(2) as u32)
+            .next_power_of_two()
+            .trailing_zeros();
+        let stride = 1usize << shift;
+        let mut next = vec![0u16; order.len() * stride];
+        for (c, column) in columns.iter().enumerate() {
+            for (s, &t) in column.iter().enumerate() {
+                next[s * stride + c] = t;
+            }
+        }
+        let patterns = order[..matches]
+            .iter()
+            .map(|&s| {
+                (0..dfa.match_len(s))
+                    .map(|m| dfa.match_pattern(s, m).as_usize())
+                    .collect()
+            })
+            .collect();
+        Some(Table {
+            next,
+            class,
+            shift,
+            start: dense[&start],
+            matches: matches as u16,
+            patterns,
+        })
+    }
+
+    #[inline(always)]
+    fn step(&self, state: u16, byte: u8) -> u16 {
+        let at = (usize::from(state) << self.shift) | usize::from(self.class[usize::from(byte)]);
+        // `state` is a row of the table and a class is below the stride, so
+        // `at` is always inside it; the check stays out of the hot loop.
+        debug_assert!(at < self.next.len());
+        // SAFETY: see above: every state is a row, every class < stride.
+        unsafe { *self.next.get_unchecked(at) }
+    }
+
+    #[inline(always)]
+    fn is_match(&self, state: u16) -> bool {
+        state < self.matches
+    }
 }
 
 /// Keyword lines in order: for each, an offset within its first keyword and
@@ -79,11 +185,9 @@ impl KeywordLines {
             .prefilter(false)
             .build(keywords)
             .ok()?;
-        let start = dfa.start_state(Anchored::No).ok()?;
         let longest = keywords.iter().map(String::len).max().unwrap_or(1);
         Some(KeywordLines {
-            dfa,
-            start,
+            table: Table::build(&dfa)?,
             lead_in: longest.saturating_sub(1),
         })
     }
@@ -99,24 +203,43 @@ impl KeywordLines {
                 pos: from.saturating_sub(self.lead_in),
                 owned_from: from,
                 end: ((k + 1) * stretch).min(n),
-                state: self.start,
+                state: self.table.start,
                 found: Hits::default(),
             }
         });
-        // Side by side while every walk has bytes left.
-        'together: loop {
-            for w in &walks {
-                if w.pos >= w.end {
-                    break 'together;
+        // Side by side while every walk has bytes left. States and positions
+        // are copied into locals for the stretch between two matches, so they
+        // stay in registers: kept in the walks, each step's state went through
+        // memory and back, a store-to-load delay on every byte of the chain.
+        loop {
+            let steps = walks
+                .iter()
+                .map(|w| w.end.saturating_sub(w.pos))
+                .min()
+                .unwrap_or(0);
+            if steps == 0 {
+                break;
+            }
+            let mut state: [u16; STRIPES] = std::array::from_fn(|k| walks[k].state);
+            let mut pos: [usize; STRIPES] = std::array::from_fn(|k| walks[k].pos);
+            let mut hit = false;
+            for _ in 0..steps {
+                for k in 0..STRIPES {
+                    state[k] = self.table.step(state[k], input[pos[k]]);
+                    pos[k] += 1;
+                }
+                if state.iter().any(|&s| self.table.is_match(s)) {
+                    hit = true;
+                    break;
                 }
             }
-            for w in &mut walks {
-                w.state = self.dfa.next_state(Anchored::No, w.state, input[w.pos]);
-                w.pos += 1;
+            for (k, w) in walks.iter_mut().enumerate() {
+                w.state = state[k];
+                w.pos = pos[k];
             }
-            if walks.iter().any(|w| self.dfa.is_special(w.state)) {
+            if hit {
                 for w in &mut walks {
-                    if self.dfa.is_match(w.state) {
+                    if self.table.is_match(w.state) {
                         self.found(w, input);
                     }
                 }
@@ -124,9 +247,9 @@ impl KeywordLines {
         }
         for w in &mut walks {
             while w.pos < w.end {
-                w.state = self.dfa.next_state(Anchored::No, w.state, input[w.pos]);
+                w.state = self.table.step(w.state, input[w.pos]);
                 w.pos += 1;
-                if self.dfa.is_match(w.state) {
+                if self.table.is_match(w.state) {
                     self.found(w, input);
                 }
             }
@@ -145,9 +268,8 @@ impl KeywordLines {
         let line_end = memchr::memchr(b'\n', &input[w.pos..]).map_or(input.len(), |i| w.pos + i);
         let from = w.found.patterns.len();
         let mut state = w.state;
-        let take = |state: StateID, patterns: &mut Vec<usize>| {
-            for m in 0..self.dfa.match_len(state) {
-                let p = self.dfa.match_pattern(state, m).as_usize();
+        let take = |state: u16, patterns: &mut Vec<usize>| {
+            for &p in &self.table.patterns[usize::from(state)] {
                 if !patterns[from..].contains(&p) {
                     patterns.push(p);
                 }
@@ -155,15 +277,15 @@ impl KeywordLines {
         };
         take(state, &mut w.found.patterns);
         for &b in &input[w.pos..line_end] {
-            state = self.dfa.next_state(Anchored::No, state, b);
-            if self.dfa.is_match(state) {
+            state = self.table.step(state, b);
+            if self.table.is_match(state) {
                 take(state, &mut w.found.patterns);
             }
         }
         w.found.at.push(last);
         w.found.ends.push(w.found.patterns.len());
         w.pos = (line_end + 1).min(input.len());
-        w.state = self.start;
+        w.state = self.table.start;
     }
 }
 
@@ -171,7 +293,7 @@ struct Walk {
     pos: usize,
     owned_from: usize,
     end: usize,
-    state: StateID,
+    state: u16,
     found: Hits,
 }
 
