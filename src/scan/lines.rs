@@ -54,16 +54,15 @@ impl Table {
         let start = dfa.start_state(Anchored::No).ok()?;
         // Every reachable state, breadth first.
         let mut order = vec![start];
-        let mut index: std::collections::HashMap<StateID, usize> = Default::default();
-        index.insert(start, 0);
+        let mut seen: std::collections::HashSet<StateID> = Default::default();
+        seen.insert(start);
         let mut at = 0;
         while at < order.len() {
             let s = order[at];
             at += 1;
             for b in 0..=255u8 {
                 let t = dfa.next_state(Anchored::No, s, b);
-                if !index.contains_key(&t) {
-                    index.insert(t, order.len());
+                if seen.insert(t) {
                     order.push(t);
                 }
             }
