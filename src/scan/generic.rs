@@ -1564,6 +1564,19 @@ fn is_scalar_start(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-_+/=.~!@%^&*?".contains(&b)
 }
 
+/// The bytes `assignments` acts on: quotes (`is_quote`), the first byte of an
+/// operator (`operator_at`) and of `</` (`xml_element`).
+const STARTS: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
+    t[b'`' as usize] = true;
+    t[b'=' as usize] = true;
+    t[b':' as usize] = true;
+    t[b'<' as usize] = true;
+    t
+};
+
 /// Finds every assessed value on one line (assignment engine).
 pub fn assignments(line: &[u8], out: &mut Vec<Found>) {
     let mut seen: Vec<Range<usize>> = Vec::new();
@@ -1584,6 +1597,12 @@ pub fn assignments(line: &[u8], out: &mut Vec<Found>) {
     let mut i = 0;
     let n = line.len();
     while i < n {
+        // Only a quote, an operator or `</` starts anything below: the bytes
+        // between are passed over by one table lookup each.
+        match line[i..].iter().position(|&b| STARTS[usize::from(b)]) {
+            Some(k) => i += k,
+            None => break,
+        }
         let b = line[i];
         if is_quote(b) {
             // `"name": value`, `'NAME', 'value'` (define, getenv defaults) and

@@ -314,3 +314,24 @@ fn printf_formats_are_templates_not_passwords() {
     assert_eq!(value_shape(b"%.*s4%s", true), Shape::Nothing);
     assert_eq!(value_shape(b"user:%s@%s", true), Shape::Nothing);
 }
+
+/// The bytes `assignments` skips are ones nothing in its loop acts on.
+#[test]
+fn the_bytes_passed_over_start_nothing() {
+    for b in 0..=255u8 {
+        if STARTS[usize::from(b)] {
+            continue;
+        }
+        assert!(!is_quote(b), "{b}");
+        assert_ne!(b, b'<');
+        for line in [
+            [b, b'x', b'x'],
+            [b'x', b, b'x'],
+            [b, b'=', b'>'],
+            [b, b':', b'='],
+        ] {
+            let at = line.iter().position(|&c| c == b).unwrap();
+            assert_eq!(operator_at(&line, at), 0, "{b} in {line:?}");
+        }
+    }
+}
