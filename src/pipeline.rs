@@ -19,7 +19,7 @@ use crate::config::{Allowlist, Config};
 use crate::decode::{self, Budget};
 use crate::error::{Error, Result};
 use crate::finding::{fingerprint, CommitInfo, Exposure, Finding, InCommit, LineRange, Location};
-use crate::git::{BlobData, ObjectId, Repo, RepoLocation};
+use crate::git::{BlobData, Loose, ObjectId, Repo, RepoLocation};
 use crate::rules::Severity;
 use crate::scan::{Match, Scanner};
 
@@ -221,24 +221,18 @@ impl Pipeline {
                 });
             }
         };
-        let size = match reader.size(&blob.content, first) {
-            Ok(size) => size,
-            Err(Unreadable::NotScanned(reason)) => {
-                not_scanned(&mut out, &reason);
-                return Ok(Some(out));
-            }
-            Err(Unreadable::Fatal(e)) => return Err(e),
-        };
-        if size > self.max_file_size {
-            let reason = format!(
+        let too_large = |size: u64| {
+            format!(
                 "{size} bytes, over the limit of {} (limits.max_file_size)",
                 self.max_file_size
-            );
-            not_scanned(&mut out, &reason);
-            return Ok(Some(out));
-        }
-        let data = match reader.read(&blob.content, first) {
-            Ok(data) => data,
+            )
+        };
+        let data = match reader.load(&blob.content, first, self.max_file_size) {
+            Ok(Loaded::Data(data)) => data,
+            Ok(Loaded::TooLarge(size)) => {
+                not_scanned(&mut out, &too_large(size));
+                return Ok(Some(out));
+            }
             Err(Unreadable::NotScanned(reason)) => {
                 not_scanned(&mut out, &reason);
                 return Ok(Some(out));
@@ -247,12 +241,7 @@ impl Pipeline {
         };
         // Content read in place of what the header sized (a Git LFS object).
         if data.len() as u64 > self.max_file_size {
-            let reason = format!(
-                "{} bytes, over the limit of {} (limits.max_file_size)",
-                data.len(),
-                self.max_file_size
-            );
-            not_scanned(&mut out, &reason);
+            not_scanned(&mut out, &too_large(data.len() as u64));
             return Ok(Some(out));
         }
         let mut budget = budget_for(data.len());
@@ -944,6 +933,13 @@ impl std::ops::Deref for Data<'_> {
     }
 }
 
+/// Content as `Reader::load` found it.
+enum Loaded<'a> {
+    Data(Data<'a>),
+    /// Its size, over the limit: not read.
+    TooLarge(u64),
+}
+
 /// One worker's access to content.
 struct Reader {
     repo: Option<Repo>,
@@ -971,6 +967,29 @@ impl Reader {
         Ok(repo)
     }
 
+    /// The content, when it is no larger than `max`.
+    fn load(
+        &self,
+        content: &Content,
+        path: &[u8],
+        max: u64,
+    ) -> std::result::Result<Loaded<'_>, Unreadable> {
+        if let Content::Object(id) = content {
+            match self.repo()?.read_loose_blob(*id, max) {
+                Some(Loose::TooLarge(size)) => return Ok(Loaded::TooLarge(size)),
+                Some(Loose::Bytes(bytes)) => {
+                    return self.lfs_or(Data::Owned(bytes)).map(Loaded::Data)
+                }
+                None => {}
+            }
+        }
+        let size = self.size(content, path)?;
+        if size > max {
+            return Ok(Loaded::TooLarge(size));
+        }
+        self.read(content, path).map(Loaded::Data)
+    }
+
     fn size(&self, content: &Content, path: &[u8]) -> std::result::Result<u64, Unreadable> {
         match content {
             Content::Object(id) => {
@@ -986,26 +1005,30 @@ impl Reader {
         }
     }
 
+    /// A Git LFS pointer stands for content kept beside the repository: that
+    /// content is what gets pushed (by LFS's own hook), so it is what is
+    /// checked, and named when it is not here to check. Anything else is itself.
+    fn lfs_or<'a>(&'a self, blob: Data<'a>) -> std::result::Result<Data<'a>, Unreadable> {
+        let Some(oid) = crate::git::lfs_pointer(&blob) else {
+            return Ok(blob);
+        };
+        let stored = self.repo()?.lfs_object(&oid).ok_or_else(|| {
+            Unreadable::NotScanned(format!(
+                "a Git LFS pointer whose object ({}…) is not present here",
+                &oid[..12]
+            ))
+        })?;
+        std::fs::read(stored)
+            .map(Data::Owned)
+            .map_err(|e| Unreadable::NotScanned(format!("cannot read its Git LFS object: {e}")))
+    }
+
     fn read(&self, content: &Content, path: &[u8]) -> std::result::Result<Data<'_>, Unreadable> {
         match content {
             Content::Object(id) => {
                 let repo = self.present(*id)?;
                 let blob = repo.read_blob(*id, path)?;
-                // A Git LFS pointer stands for content kept beside the repository:
-                // that content is what gets pushed (by LFS's own hook), so it is
-                // what is checked, and named when it is not here to check.
-                let Some(oid) = crate::git::lfs_pointer(&blob) else {
-                    return Ok(Data::Object(blob));
-                };
-                let stored = repo.lfs_object(&oid).ok_or_else(|| {
-                    Unreadable::NotScanned(format!(
-                        "a Git LFS pointer whose object ({}…) is not present here",
-                        &oid[..12]
-                    ))
-                })?;
-                std::fs::read(stored).map(Data::Owned).map_err(|e| {
-                    Unreadable::NotScanned(format!("cannot read its Git LFS object: {e}"))
-                })
+                self.lfs_or(Data::Object(blob))
             }
             Content::File(file) => std::fs::read(file)
                 .map(Data::Owned)

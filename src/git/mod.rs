@@ -6,12 +6,14 @@
 
 mod diff_tree;
 mod index_file;
+mod loose;
 mod mapped;
 mod packs;
 mod receive;
 mod walk;
 mod write;
 
+pub use loose::Loose;
 pub use packs::PackPositions;
 pub use write::{IndexEdit, IndexEntry};
 
@@ -95,6 +97,8 @@ pub struct Repo {
     /// Object directories beyond the repository's own: a push's quarantine and
     /// the alternates git names for a hook (see `quarantine_dirs`).
     object_dirs: Vec<PathBuf>,
+    /// Where loose objects are looked for (see `loose`).
+    loose_dirs: Vec<PathBuf>,
 }
 
 /// The bytes of a blob, borrowed from the repository that read it.
@@ -123,11 +127,11 @@ impl RepoLocation {
         let repo =
             Repository::open(&self.git_dir).map_err(|e| fail("cannot reopen the repository", e))?;
         add_object_dirs(&repo, &self.object_dirs)?;
-        Ok(Repo {
+        Ok(Repo::new(
             repo,
-            index_path: self.index_path.clone(),
-            object_dirs: self.object_dirs.clone(),
-        })
+            self.index_path.clone(),
+            self.object_dirs.clone(),
+        ))
     }
 }
 
@@ -230,11 +234,7 @@ impl Repo {
             Some(p) if !p.is_empty() => absolute(Path::new(&p)),
             _ => repo.path().join("index"),
         };
-        Ok(Repo {
-            repo,
-            index_path,
-            object_dirs: quarantine_dirs(),
-        })
+        Ok(Repo::new(repo, index_path, quarantine_dirs()))
     }
 
     /// Opens the repository at `path` (its work tree or git directory).
@@ -243,11 +243,17 @@ impl Repo {
         let repo =
             Repository::open(path).map_err(|e| Error::NotARepository(e.message().to_string()))?;
         let index_path = repo.path().join("index");
-        Ok(Repo {
+        Ok(Repo::new(repo, index_path, Vec::new()))
+    }
+
+    fn new(repo: Repository, index_path: PathBuf, object_dirs: Vec<PathBuf>) -> Repo {
+        let loose_dirs = loose::dirs(repo.commondir(), &object_dirs);
+        Repo {
             repo,
             index_path,
-            object_dirs: Vec::new(),
-        })
+            object_dirs,
+            loose_dirs,
+        }
     }
 
     /// HEAD's tree, if HEAD is born.
@@ -531,6 +537,13 @@ impl Repo {
             .map_err(|e| fail("cannot open the object database", e))?;
         let (size, _) = odb.read_header(id.0).map_err(|e| unreadable(id, path, e))?;
         Ok(size as u64)
+    }
+
+    /// A loose blob read in one pass that learns its size first (see
+    /// `loose`); `None` when it is not loose here, for `blob_size` and
+    /// `read_blob`.
+    pub fn read_loose_blob(&self, id: ObjectId, max: u64) -> Option<Loose> {
+        loose::read_blob(&self.loose_dirs, id, max)
     }
 
     /// A blob's content, held where libgit2 inflated it (no copy: a blob's size
