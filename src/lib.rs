@@ -187,6 +187,20 @@ fn amending() -> bool {
     false
 }
 
+/// The pipeline for a commit or merge about to be made, with the settings its
+/// result holds (`staged_reader`); an untracked settings file is named.
+fn staged_pipeline(common: &Common, repo: &git::Repo, staged: &git::Staged) -> Result<Pipeline> {
+    let ignored = std::cell::RefCell::new(Vec::new());
+    let mut pipeline = pipeline_from(
+        common,
+        Some(repo.root()),
+        true,
+        &staged_reader(repo, staged, &ignored),
+    )?;
+    pipeline.warnings.extend(ignored.into_inner());
+    Ok(pipeline)
+}
+
 /// Reads the root's settings files as the commit will hold them: the staged
 /// version, or HEAD's where the commit leaves the file alone. A file only in the
 /// working tree (untracked, or its change not staged) does not decide what this
@@ -262,14 +276,7 @@ pub(crate) fn check_staged(
     if staged.changes.is_empty() {
         return Ok((mode, None));
     }
-    let ignored = std::cell::RefCell::new(Vec::new());
-    let mut pipeline = pipeline_from(
-        common,
-        Some(repo.root()),
-        true,
-        &staged_reader(&repo, &staged, &ignored),
-    )?;
-    pipeline.warnings.extend(ignored.into_inner());
+    let mut pipeline = staged_pipeline(common, &repo, &staged)?;
     // What decides what keyward lets through, changed in the very commit it
     // checks: said, so the change is reviewed as one.
     for change in &staged.changes {
@@ -480,14 +487,7 @@ fn pre_merge_commit(common: &Common) -> Result<Outcome> {
     }
     // As for a commit: the settings the merge result holds decide, not an
     // untracked file beside it.
-    let ignored = std::cell::RefCell::new(Vec::new());
-    let mut pipeline = pipeline_from(
-        common,
-        Some(repo.root()),
-        true,
-        &staged_reader(&repo, &staged, &ignored),
-    )?;
-    pipeline.warnings.extend(ignored.into_inner());
+    let pipeline = staged_pipeline(common, &repo, &staged)?;
     let blobs = source::staged::blobs(&staged);
     let mut results = pipeline.run(&blobs, Some(&repo.location()), None)?;
     for f in &mut results.findings {

@@ -967,42 +967,45 @@ impl Reader {
         Ok(repo)
     }
 
-    /// The content, when it is no larger than `max`.
+    /// The content, when it is no larger than `max`, sized before it is read
+    /// where that costs less than reading it.
     fn load(
         &self,
         content: &Content,
         path: &[u8],
         max: u64,
     ) -> std::result::Result<Loaded<'_>, Unreadable> {
-        if let Content::Object(id) = content {
-            match self.repo()?.read_loose_blob(*id, max) {
-                Some(Loose::TooLarge(size)) => return Ok(Loaded::TooLarge(size)),
-                Some(Loose::Bytes(bytes)) => {
-                    return self.lfs_or(Data::Owned(bytes)).map(Loaded::Data)
+        let size = match content {
+            Content::Object(id) => {
+                match self.repo()?.read_loose_blob(*id, max) {
+                    Some(Loose::TooLarge(size)) => return Ok(Loaded::TooLarge(size)),
+                    Some(Loose::Bytes(bytes)) => {
+                        return self.lfs_or(Data::Owned(bytes)).map(Loaded::Data)
+                    }
+                    None => {}
                 }
-                None => {}
+                let repo = self.present(*id)?;
+                repo.blob_size(*id, path)?
             }
-        }
-        let size = self.size(content, path)?;
+            Content::File(file) => std::fs::metadata(file)
+                .map(|m| m.len())
+                .map_err(|e| Unreadable::NotScanned(format!("cannot read: {e}")))?,
+            // In memory, or read whole to be sized at all (a commit message):
+            // read once, then weighed.
+            Content::Bytes(_) | Content::Message(_) => {
+                let data = self.read(content, path)?;
+                let size = data.len() as u64;
+                return Ok(if size > max {
+                    Loaded::TooLarge(size)
+                } else {
+                    Loaded::Data(data)
+                });
+            }
+        };
         if size > max {
             return Ok(Loaded::TooLarge(size));
         }
         self.read(content, path).map(Loaded::Data)
-    }
-
-    fn size(&self, content: &Content, path: &[u8]) -> std::result::Result<u64, Unreadable> {
-        match content {
-            Content::Object(id) => {
-                let repo = self.present(*id)?;
-                Ok(repo.blob_size(*id, path)?)
-            }
-            Content::File(file) => std::fs::metadata(file)
-                .map(|m| m.len())
-                .map_err(|e| Unreadable::NotScanned(format!("cannot read: {e}"))),
-            Content::Bytes(b) => Ok(b.len() as u64),
-            // Read again by `read` from libgit2's cache of parsed commits.
-            Content::Message(id) => Ok(self.repo()?.commit_message(*id)?.len() as u64),
-        }
     }
 
     /// A Git LFS pointer stands for content kept beside the repository: that

@@ -157,17 +157,7 @@ mod tests {
     #[test]
     fn reads_what_git_add_wrote() {
         let dir = tempfile::tempdir().unwrap();
-        let git = |args: &[&str]| {
-            let out = std::process::Command::new("git")
-                .args(args)
-                .current_dir(dir.path())
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("HOME", dir.path())
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{args:?}: {out:?}");
-            String::from_utf8(out.stdout).unwrap()
-        };
+        let git = |args: &[&str]| crate::git::test_git(dir.path(), args);
         git(&["init", "-q"]);
         let content = "line\n".repeat(3000);
         std::fs::write(dir.path().join("f"), &content).unwrap();

@@ -990,6 +990,21 @@ fn unreadable(id: ObjectId, path: &[u8], e: git2::Error) -> Error {
     )
 }
 
+/// Runs git in `dir` for a unit test, isolated from the machine's settings;
+/// its standard output.
+#[cfg(test)]
+pub(crate) fn test_git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// `KEYWARD_TRACE=1` says which way the staged diff was read: for tests and for
 /// anyone wondering why a commit is slow.
 pub fn trace(what: &str) {

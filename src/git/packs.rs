@@ -2,9 +2,9 @@
 //! files. A history scan reads its blobs in this order: a pack stores each
 //! delta after its base, so read in pack order every base was read a moment
 //! before and is still in libgit2's delta-base cache. Read in commit order, the
-//! same chains were inflated again and again (on git.git, three times the
-//! inflating `git cat-file --batch-all-objects --unordered` does for every
-//! object). Only the order depends on this: an object found in no index (loose,
+//! same chains were inflated again and again (on git.git, inflating took three
+//! times the CPU `git cat-file --batch-all-objects --unordered` spends on
+//! everything; the history took 42 s, 29 s in pack order). Only the order depends on this: an object found in no index (loose,
 //! or in a pack this does not know) is read as before, last.
 
 use std::path::{Path, PathBuf};
@@ -129,17 +129,7 @@ mod tests {
     #[test]
     fn offsets_agree_with_git() {
         let dir = tempfile::tempdir().unwrap();
-        let git = |args: &[&str]| {
-            let out = std::process::Command::new("git")
-                .args(args)
-                .current_dir(dir.path())
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("HOME", dir.path())
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{args:?}: {out:?}");
-            String::from_utf8(out.stdout).unwrap()
-        };
+        let git = |args: &[&str]| crate::git::test_git(dir.path(), args);
         git(&["init", "-q"]);
         for i in 0..40 {
             std::fs::write(dir.path().join(format!("f{}", i % 7)), "x\n".repeat(i * 50)).unwrap();

@@ -51,7 +51,7 @@ pub fn blobs(repo: &Repo, commits: &[ObjectId], progress: bool) -> Result<Vec<Bl
         for (path, new, previous) in intros {
             let i = *index.entry(new).or_insert_with(|| {
                 // Most blobs appear once: a first push would reserve room
-                // for four appearances (97 MB more on git.git).
+                // for four appearances (git.git's peak: 286 MB so, 230 MB not).
                 blobs.push(Blob {
                     content: Content::Object(new),
                     appearances: Vec::with_capacity(1),
