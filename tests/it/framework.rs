@@ -47,13 +47,20 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// The pre-commit executable, installed once into target/test-tools.
+/// The pre-commit executable, installed once into target/tmp. Both framework tests
+/// ask for it at once; without the lock, two `python3 -m venv` runs race on the same
+/// directory and one fails with "File exists" (seen in CI).
 fn pre_commit() -> PathBuf {
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _installing = INSTALL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let tools = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pre-commit-venv");
     let exe = tools.join("bin/pre-commit");
     if !exe.exists() {
+        // --clear: a run stopped half-way leaves a venv without pre-commit in it.
         let status = Command::new("python3")
-            .args(["-m", "venv"])
+            .args(["-m", "venv", "--clear"])
             .arg(&tools)
             .status()
             .expect("python3 is needed to install the pre-commit framework");
