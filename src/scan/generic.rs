@@ -2094,22 +2094,23 @@ fn command_line(line: &[u8], push: &mut Push<'_>, out: &mut Vec<Found>) {
 
 /// Terraform's `variable "db_password" {` with its `default = "…"` on one of
 /// the next lines: `rest` is the input after this line; the span returned is
-/// within `rest`.
-pub fn terraform_default(line: &[u8], rest: &[u8], out: &mut Vec<Found>) {
+/// within `rest`. True when it read `rest`: the line names a secret-sounding
+/// variable, so what it finds depends on more than the line.
+pub fn terraform_default(line: &[u8], rest: &[u8], out: &mut Vec<Found>) -> bool {
     let t = line.trim_ascii_start();
     let Some(after) = t.strip_prefix(b"variable") else {
-        return;
+        return false;
     };
     let after = after.trim_ascii_start();
     if after.first() != Some(&b'"') {
-        return;
+        return false;
     }
     let Some(close) = memchr::memchr(b'"', &after[1..]) else {
-        return;
+        return false;
     };
     let name = &after[1..1 + close];
     if name_strength(name) != Strength::Strong {
-        return;
+        return false;
     }
     let window = &rest[..rest.len().min(1024)];
     let mut at = 0;
@@ -2147,6 +2148,7 @@ pub fn terraform_default(line: &[u8], rest: &[u8], out: &mut Vec<Found>) {
         }
         at += l.len() + 1;
     }
+    true
 }
 
 /// `user:$2y$10$…` (htpasswd and shadow-style lines).

@@ -149,6 +149,56 @@ pub struct Scanner {
     stopwords: Vec<Vec<Vec<u8>>>,
     /// Per rule: regexes that mark a secret as not one.
     allow: Vec<Vec<regex::bytes::Regex>>,
+    /// Per automaton pattern: a rule asking for it reads past its line (a PEM
+    /// block), so the line alone does not decide what it finds.
+    pattern_reaches: Vec<bool>,
+    /// Keyword lines already confirmed clean (see `CleanLines`).
+    clean: CleanLines,
+}
+
+/// Keyword lines that every rule they woke found clean, by their bytes. Successive
+/// versions of a file share nearly every line, and a tree holds many copies of the
+/// same lines (a history scan: stripe-python reads 407 MB of blobs whose keyword
+/// lines are mostly repeats), so confirming a line costs once per distinct line.
+/// Only a line whose verdict depends on nothing but its own bytes is kept: not in
+/// a binary, not woken by a multi-line rule, not where an earlier match of one of
+/// its rules reaches into it, and not when a rule looked at the lines after it
+/// (a Terraform default). The bytes are kept whole, so a lookup is exact, and
+/// their total is capped. A lock a panic poisoned is never taken again: lines are
+/// then confirmed every time.
+struct CleanLines {
+    lines: std::sync::Mutex<(std::collections::HashSet<Box<[u8]>>, usize)>,
+}
+
+impl CleanLines {
+    /// Bytes of lines kept at most; past it, lines are confirmed every time.
+    const BUDGET: usize = 8 << 20;
+    /// Longer lines are confirmed every time: they rarely repeat.
+    const MAX_LINE: usize = 1024;
+
+    fn new() -> CleanLines {
+        CleanLines {
+            lines: std::sync::Mutex::new((std::collections::HashSet::new(), 0)),
+        }
+    }
+
+    // Neither waits for the lock: when another thread holds it, the line is
+    // confirmed (or not kept) as if it were new.
+    fn contains(&self, line: &[u8]) -> bool {
+        self.lines
+            .try_lock()
+            .is_ok_and(|guard| guard.0.contains(line))
+    }
+
+    fn insert(&self, line: &[u8]) {
+        let Ok(mut guard) = self.lines.try_lock() else {
+            return;
+        };
+        let (lines, bytes) = &mut *guard;
+        if *bytes + line.len() <= Self::BUDGET && lines.insert(line.into()) {
+            *bytes += line.len();
+        }
+    }
 }
 
 impl Scanner {
@@ -201,6 +251,10 @@ impl Scanner {
         }
 
         let quick = Searches::build(&keywords, None)?;
+        let pattern_reaches = pattern_rules
+            .iter()
+            .map(|rules| rules.iter().any(|&r| catalogue.get(r).spec.multiline))
+            .collect();
         Ok(Scanner {
             catalogue,
             quick,
@@ -212,6 +266,8 @@ impl Scanner {
             paths,
             stopwords,
             allow,
+            pattern_reaches,
+            clean: CleanLines::new(),
         })
     }
 
@@ -324,6 +380,20 @@ impl Scanner {
                         .map(|hit| hit.pattern().as_usize()),
                 );
             }
+            let alone = !binary
+                && line.len() <= CleanLines::MAX_LINE
+                && patterns.iter().all(|&p| {
+                    !self.pattern_reaches[p]
+                        && self.pattern_rules[p]
+                            .iter()
+                            .all(|&r| taken_to[r] <= line_start)
+                });
+            if alone && self.clean.contains(line) {
+                pos = line_end + 1;
+                continue;
+            }
+            let found_before = raw.len();
+            let mut looked_past = false;
             for &pattern in &patterns {
                 for &rule_index in &self.pattern_rules[pattern] {
                     if last_line[rule_index] == line_start {
@@ -342,7 +412,7 @@ impl Scanner {
                         line_end
                     };
                     stats.examined += (end - line_start) as u64;
-                    self.confirm(
+                    looked_past |= self.confirm(
                         rule_index,
                         input,
                         line_start..end,
@@ -351,6 +421,9 @@ impl Scanner {
                         &mut raw,
                     )?;
                 }
+            }
+            if alone && !looked_past && raw.len() == found_before {
+                self.clean.insert(line);
             }
             pos = line_end + 1;
         }
@@ -403,7 +476,8 @@ impl Scanner {
     }
 
     /// Runs one rule's regex over `input[span]` and keeps what survives the
-    /// filters. `taken_to` is where this rule's last accepted match ended.
+    /// filters. `taken_to` is where this rule's last accepted match ended. True
+    /// when the rule read past `span` (see `CleanLines`).
     fn confirm(
         &self,
         rule_index: usize,
@@ -412,11 +486,10 @@ impl Scanner {
         binary: bool,
         taken_to: &mut usize,
         out: &mut Vec<Raw>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let rule = self.catalogue.get(rule_index);
         if let Some(engine) = rule.spec.engine {
-            self.confirm_engine(rule_index, engine, input, span, taken_to, out);
-            return Ok(());
+            return Ok(self.confirm_engine(rule_index, engine, input, span, taken_to, out));
         }
         let regex = rule.regex()?;
         let start = span.start;
@@ -448,12 +521,13 @@ impl Scanner {
                 assessment: None,
             });
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Runs a built-in engine over each line of `input[span]` (one line, but
     /// for a multi-line rule). Its allow regexes and stopwords still apply; the
-    /// entropy floor and placeholder filter are the model's own business.
+    /// entropy floor and placeholder filter are the model's own business. True
+    /// when it read the lines after `span`.
     fn confirm_engine(
         &self,
         rule_index: usize,
@@ -462,8 +536,9 @@ impl Scanner {
         span: std::ops::Range<usize>,
         taken_to: &mut usize,
         out: &mut Vec<Raw>,
-    ) {
+    ) -> bool {
         let mut found = Vec::new();
+        let mut looked_past = false;
         let mut line_start = span.start;
         for line in input[span].split(|&b| b == b'\n') {
             found.clear();
@@ -474,7 +549,7 @@ impl Scanner {
                 crate::rules::Engine::Assignment => {
                     generic::assignments(line, &mut found);
                     let next = (line_start + line.len() + 1).min(input.len());
-                    generic::terraform_default(line, &input[next..], &mut later);
+                    looked_past |= generic::terraform_default(line, &input[next..], &mut later);
                     for f in &mut later {
                         f.span = f.span.start + next - line_start..f.span.end + next - line_start;
                     }
@@ -500,6 +575,7 @@ impl Scanner {
             }
             line_start += line.len() + 1;
         }
+        looked_past
     }
 
     /// A rule's allow regexes and stopwords.
