@@ -553,18 +553,64 @@ const DIGEST_WORDS: &[&str] = &[
     "ref",
 ];
 
+/// A name's words, lower-cased, held on the stack: names are split for every
+/// candidate on every keyword line, and a `Vec<String>` cost an allocation per
+/// word.
+pub struct Words {
+    bytes: [u8; MAX_NAME],
+    /// Each word's start and end in `bytes`.
+    spans: [(u8, u8); MAX_NAME],
+    len: usize,
+}
+
+impl Words {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn get(&self, i: usize) -> &str {
+        let (start, end) = self.spans[i];
+        // Only ASCII letters and digits are ever written.
+        std::str::from_utf8(&self.bytes[usize::from(start)..usize::from(end)]).unwrap_or("")
+    }
+
+    pub fn last(&self) -> Option<&str> {
+        self.len.checked_sub(1).map(|i| self.get(i))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len).map(|i| self.get(i))
+    }
+
+    fn close(&mut self, start: usize, end: usize) {
+        if end > start {
+            // Both are at most MAX_NAME (80), and a word is at least one byte.
+            self.spans[self.len] = (start as u8, end as u8);
+            self.len += 1;
+        }
+    }
+}
+
 /// Splits a name into lower-case words: `DB_PASSWORD`, `dbPassword`,
 /// `db-password`, `spring.datasource.password`, `APIKey` all give their words.
-pub fn name_words(name: &[u8]) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let n = name.len().min(MAX_NAME);
-    let name = &name[..n];
+pub fn name_words(name: &[u8]) -> Words {
+    let mut words = Words {
+        bytes: [0; MAX_NAME],
+        spans: [(0, 0); MAX_NAME],
+        len: 0,
+    };
+    let name = &name[..name.len().min(MAX_NAME)];
+    // Bytes written, and where the word at hand starts.
+    let mut at = 0;
+    let mut start = 0;
     for (i, &b) in name.iter().enumerate() {
         if !b.is_ascii_alphanumeric() {
-            if !cur.is_empty() {
-                words.push(std::mem::take(&mut cur));
-            }
+            words.close(start, at);
+            start = at;
             continue;
         }
         let prev = i.checked_sub(1).map(|j| name[j]);
@@ -575,18 +621,18 @@ pub fn name_words(name: &[u8]) -> Vec<String> {
                     || (p.is_ascii_uppercase()
                         && b.is_ascii_uppercase()
                         && next.is_some_and(|c| c.is_ascii_lowercase()))
-                    || (p.is_ascii_digit() && b.is_ascii_alphabetic() && cur.len() > 1)
+                    || (p.is_ascii_digit() && b.is_ascii_alphabetic() && at - start > 1)
             }
             _ => false,
         };
-        if boundary && !cur.is_empty() {
-            words.push(std::mem::take(&mut cur));
+        if boundary {
+            words.close(start, at);
+            start = at;
         }
-        cur.push(b.to_ascii_lowercase() as char);
+        words.bytes[at] = b.to_ascii_lowercase();
+        at += 1;
     }
-    if !cur.is_empty() {
-        words.push(cur);
-    }
+    words.close(start, at);
     words
 }
 
@@ -610,10 +656,10 @@ pub fn name_strength(name: &[u8]) -> Strength {
     let Some(head) = words.last() else {
         return Strength::None;
     };
-    if NOT_HEADS.contains(&head.as_str()) {
+    if NOT_HEADS.contains(&head) {
         return Strength::Not;
     }
-    let before = words.len().checked_sub(2).map(|i| words[i].as_str());
+    let before = words.len().checked_sub(2).map(|i| words.get(i));
     if head == "key" || head == "keys" {
         return match before {
             Some(m) if KEY_NOT_MODIFIERS.contains(&m) => Strength::Not,
@@ -631,8 +677,9 @@ pub fn name_strength(name: &[u8]) -> Strength {
     }
     // `SECRET_KEY_BASE`, `DB_PASSWORD_PROD`: the head says nothing, an earlier
     // word does.
-    words[..words.len() - 1]
+    words
         .iter()
+        .take(words.len() - 1)
         .map(|w| match word_strength(w) {
             Strength::Strong => Strength::Strong,
             Strength::Medium if !w.ends_with('s') => Strength::Medium,
@@ -643,7 +690,7 @@ pub fn name_strength(name: &[u8]) -> Strength {
 }
 
 fn name_has(name: &[u8], set: &[&str]) -> bool {
-    name_words(name).iter().any(|w| set.contains(&w.as_str()))
+    name_words(name).iter().any(|w| set.contains(&w))
 }
 
 // ------------------------------------------------------------------ values
@@ -1702,7 +1749,7 @@ fn past_type(line: &[u8], name: Range<usize>) -> Range<usize> {
         "string", "str", "static", "char", "byte", "bytes", "text", "const", "final", "readonly",
     ];
     let words = name_words(&line[name.clone()]);
-    if words.is_empty() || !words.iter().all(|w| TYPES.contains(&w.as_str())) {
+    if words.is_empty() || !words.iter().all(|w| TYPES.contains(&w)) {
         return name;
     }
     let mut e = name.start;
@@ -1843,9 +1890,10 @@ fn positional(line: &[u8], push: &mut Push<'_>, out: &mut Vec<Found>) {
             continue;
         };
         let words = name_words(&line[callee.clone()]);
-        if !words.iter().any(|w| {
-            CALLEES.contains(&w.as_str()) || w.ends_with("auth") || w.ends_with("credentials")
-        }) {
+        if !words
+            .iter()
+            .any(|w| CALLEES.contains(&w) || w.ends_with("auth") || w.ends_with("credentials"))
+        {
             continue;
         }
         let mut j = open + 1;

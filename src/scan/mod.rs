@@ -22,6 +22,7 @@
 //! allow markers are found in one sweep over them, so a million matches on one line
 //! cost a million times a constant, not a million times the line.
 
+mod clean;
 mod examples;
 mod filter;
 pub mod generic;
@@ -152,53 +153,8 @@ pub struct Scanner {
     /// Per automaton pattern: a rule asking for it reads past its line (a PEM
     /// block), so the line alone does not decide what it finds.
     pattern_reaches: Vec<bool>,
-    /// Keyword lines already confirmed clean (see `CleanLines`).
-    clean: CleanLines,
-}
-
-/// Keyword lines that every rule they woke found clean, by their bytes. Successive
-/// versions of a file share nearly every line, and a tree holds many copies of the
-/// same lines (a history scan: stripe-python reads 407 MB of blobs whose keyword
-/// lines are mostly repeats), so confirming a line costs once per distinct line.
-/// Only a line whose verdict depends on nothing but its own bytes is kept: not in
-/// a binary, not woken by a multi-line rule, not where an earlier match of one of
-/// its rules reaches into it, and not when a rule looked at the lines after it
-/// (a Terraform default). The bytes are kept whole, so a lookup is exact, and
-/// their total is capped. A lock a panic poisoned is never taken again: lines are
-/// then confirmed every time.
-struct CleanLines {
-    lines: std::sync::Mutex<(std::collections::HashSet<Box<[u8]>>, usize)>,
-}
-
-impl CleanLines {
-    /// Bytes of lines kept at most; past it, lines are confirmed every time.
-    const BUDGET: usize = 8 << 20;
-    /// Longer lines are confirmed every time: they rarely repeat.
-    const MAX_LINE: usize = 1024;
-
-    fn new() -> CleanLines {
-        CleanLines {
-            lines: std::sync::Mutex::new((std::collections::HashSet::new(), 0)),
-        }
-    }
-
-    // Neither waits for the lock: when another thread holds it, the line is
-    // confirmed (or not kept) as if it were new.
-    fn contains(&self, line: &[u8]) -> bool {
-        self.lines
-            .try_lock()
-            .is_ok_and(|guard| guard.0.contains(line))
-    }
-
-    fn insert(&self, line: &[u8]) {
-        let Ok(mut guard) = self.lines.try_lock() else {
-            return;
-        };
-        let (lines, bytes) = &mut *guard;
-        if *bytes + line.len() <= Self::BUDGET && lines.insert(line.into()) {
-            *bytes += line.len();
-        }
-    }
+    /// Keyword lines already confirmed clean, and not to be confirmed again.
+    clean: clean::CleanLines,
 }
 
 impl Scanner {
@@ -267,7 +223,7 @@ impl Scanner {
             stopwords,
             allow,
             pattern_reaches,
-            clean: CleanLines::new(),
+            clean: clean::CleanLines::new(),
         })
     }
 
@@ -381,17 +337,28 @@ impl Scanner {
                 );
             }
             let alone = !binary
-                && line.len() <= CleanLines::MAX_LINE
+                && line.len() <= clean::MAX_LINE
                 && patterns.iter().all(|&p| {
                     !self.pattern_reaches[p]
                         && self.pattern_rules[p]
                             .iter()
                             .all(|&r| taken_to[r] <= line_start)
                 });
-            if alone && self.clean.contains(line) {
-                pos = line_end + 1;
-                continue;
-            }
+            // A line is kept only if its verdict is its bytes alone: not in a
+            // binary, not woken by a multi-line rule, not where an earlier match
+            // of one of its rules reaches in, and (below) not when a rule read the
+            // lines after it.
+            let probe = if alone {
+                match self.clean.find(line) {
+                    Ok(()) => {
+                        pos = line_end + 1;
+                        continue;
+                    }
+                    Err(probe) => Some(probe),
+                }
+            } else {
+                None
+            };
             let found_before = raw.len();
             let mut looked_past = false;
             for &pattern in &patterns {
@@ -422,8 +389,8 @@ impl Scanner {
                     )?;
                 }
             }
-            if alone && !looked_past && raw.len() == found_before {
-                self.clean.insert(line);
+            if let Some(probe) = probe.filter(|_| !looked_past && raw.len() == found_before) {
+                self.clean.keep(line, probe);
             }
             pos = line_end + 1;
         }
@@ -477,7 +444,7 @@ impl Scanner {
 
     /// Runs one rule's regex over `input[span]` and keeps what survives the
     /// filters. `taken_to` is where this rule's last accepted match ended. True
-    /// when the rule read past `span` (see `CleanLines`).
+    /// when the rule read past `span`: then the line alone did not decide.
     fn confirm(
         &self,
         rule_index: usize,
