@@ -21,6 +21,11 @@
 //! Matches are then sorted once; fallback shadowing, line numbers, columns and
 //! allow markers are found in one sweep over them, so a million matches on one line
 //! cost a million times a constant, not a million times the line.
+//!
+//! A keyword line that no rule found anything on is remembered by its bytes
+//! (`clean`, 4 MiB of lines at most), and the next copy of it, in this input or
+//! any later one, skips the rules: so a history, whose versions of a file share
+//! nearly every line, confirms each distinct line once.
 
 mod clean;
 mod examples;
@@ -336,6 +341,10 @@ impl Scanner {
                         .map(|hit| hit.pattern().as_usize()),
                 );
             }
+            // A line confirmed clean is kept, and not confirmed again, only if its
+            // verdict is its bytes alone: not in a binary, not woken by a
+            // multi-line rule, not where an earlier match of one of its rules
+            // reaches in, and (below) not when a rule read the lines after it.
             let alone = !binary
                 && line.len() <= clean::MAX_LINE
                 && patterns.iter().all(|&p| {
@@ -344,10 +353,6 @@ impl Scanner {
                             .iter()
                             .all(|&r| taken_to[r] <= line_start)
                 });
-            // A line is kept only if its verdict is its bytes alone: not in a
-            // binary, not woken by a multi-line rule, not where an earlier match
-            // of one of its rules reaches in, and (below) not when a rule read the
-            // lines after it.
             let probe = if alone {
                 match self.clean.find(line) {
                     Ok(()) => {
