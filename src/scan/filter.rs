@@ -24,9 +24,15 @@ pub const MARKER_LINE_LIMIT: usize = 1000;
 
 /// Comment openers across languages: `#` (shell, Python, Ruby, YAML, TOML),
 /// `//` and `/*` (C family, JS, Go, Rust), `<!--` (HTML, XML, Markdown), `--`
-/// (SQL, Lua, Haskell), `;` (INI, Lisp, assembly), `%` (TeX, Erlang), `'` is
-/// left out (VB comments look like strings everywhere else).
-const COMMENT_OPENERS: &[&[u8]] = &[b"#", b"//", b"/*", b"<!--", b"--", b";", b"%"];
+/// (SQL, Lua, Haskell). `'` is left out (VB comments look like strings
+/// everywhere else).
+const COMMENT_OPENERS: &[&[u8]] = &[b"#", b"//", b"/*", b"<!--", b"--"];
+
+/// `;` (INI, Lisp, assembly) and `%` (TeX, Erlang) open a comment only where
+/// none of the openers above does: elsewhere they end a statement or format a
+/// string, and taken as the comment's start they moved the marker onto the key
+/// before them (`a = 'k1'; b = 'k2'  // keyward:allow` allowed k1, not k2).
+const WEAK_COMMENT_OPENERS: &[&[u8]] = &[b";", b"%"];
 
 /// Where `needle` first occurs in `hay`. The scanner asks this of short lines
 /// and values, where comparing windows beats building a `memmem` searcher (some
@@ -62,8 +68,9 @@ fn marker_comment(line: &[u8], markers: &[&[u8]]) -> Option<usize> {
     }
     let at = markers.iter().filter_map(|m| find(line, m)).min()?;
     // Walk the line up to the marker, tracking string literals, and take the
-    // first opener that stands outside them.
+    // first opener that stands outside them; a weak one only if no other is.
     let mut quote: Option<u8> = None;
+    let mut weak = None;
     let mut i = 0;
     while i < at {
         let b = line[i];
@@ -80,11 +87,18 @@ fn marker_comment(line: &[u8], markers: &[&[u8]]) -> Option<usize> {
                 if COMMENT_OPENERS.iter().any(|o| line[i..at].starts_with(o)) {
                     return Some(i);
                 }
+                if weak.is_none()
+                    && WEAK_COMMENT_OPENERS
+                        .iter()
+                        .any(|o| line[i..at].starts_with(o))
+                {
+                    weak = Some(i);
+                }
             }
         }
         i += 1;
     }
-    None
+    weak
 }
 
 /// Where a same-line allow marker's comment starts, if the line has one.
@@ -253,7 +267,12 @@ mod tests {
     #[test]
     fn markers_count_only_in_comments() {
         assert_eq!(allow_comment(b"k = 'x'  # keyward:allow"), Some(9));
-        assert_eq!(allow_comment(b"k = 'x'; // gitleaks:allow"), Some(7));
+        assert_eq!(allow_comment(b"k = 'x'; // gitleaks:allow"), Some(9));
+        // `;` and `%` start the comment only where nothing else does.
+        assert_eq!(allow_comment(b"a = 'x'; b = 'y' # keyward:allow"), Some(17));
+        assert_eq!(allow_comment(b"a = \"%s\" % b  # keyward:allow"), Some(14));
+        assert_eq!(allow_comment(b"key = abc ; keyward:allow"), Some(10));
+        assert_eq!(allow_comment(b"Key = \"x\". % keyward:allow"), Some(11));
         assert_eq!(
             allow_comment(b"k = 'x'  # pragma: allowlist secret"),
             Some(9)

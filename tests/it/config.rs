@@ -169,6 +169,26 @@ fn inline_markers_of_keyward_gitleaks_and_detect_secrets() {
         .lacks("m.py:1:");
 }
 
+/// After two statements on a line, the marker covers the key next to it: the
+/// `;` between them ends a statement, it opens no comment.
+#[test]
+fn a_marker_after_two_statements_covers_the_key_next_to_it() {
+    let repo = Repo::without_hook();
+    let (a, b) = (key("sk_live_", 40), key("sk_live_", 40));
+    staged_with(
+        &repo,
+        "two.js",
+        &format!("a = '{a}'; b = '{b}';  // keyward:allow\n"),
+    );
+    let run = repo.keyward(&["--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{}", run.stdout());
+    // `a = '` is five characters: the first key, at column 6, is still blocked.
+    assert_eq!(findings[0]["column"], 6, "{}", run.stdout());
+    assert_eq!(doc["allowed_by_marker"], serde_json::json!(["two.js:1"]));
+}
+
 /// A marker is a comment next to one key: not text inside a string, not a
 /// marker that a second key on the line hides behind, not a minified line, not a
 /// binary; and a marker on a line of its own covers only the next line's first key.
