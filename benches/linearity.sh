@@ -18,7 +18,11 @@ Cases (all by default):
   oneline  N Stripe-format keys on one line (a minified JSON array)
   pem      200,000 `-----BEGIN RSA PRIVATE KEY-----` header lines, no key body
   dense    ~50 MB where every line assigns something to a token, secret or
-           password variable, none of them a secret
+           password variable, none of them a secret (10 line shapes x 1,000
+           names: most lines recur, as in real code)
+  distinct the same with a name per line drawn from 10^9, so no line recurs:
+           what the keyword-dense input costs when keyward's memo of clean
+           lines cannot help
   config   a .keyward.toml rule with `multiline = true` whose keyword is on every
            line of a ~1.3 MB file (gitleaks and betterleaks get the same rule)
 
@@ -43,11 +47,11 @@ CASES=()
 for arg in "$@"; do
   case $arg in
     -h|--help) usage; exit 0 ;;
-    lines|oneline|pem|dense|config) CASES+=("$arg") ;;
+    lines|oneline|pem|dense|distinct|config) CASES+=("$arg") ;;
     *) echo "benches/linearity.sh: unknown case '$arg' (see -h)" >&2; exit 2 ;;
   esac
 done
-[ ${#CASES[@]} -eq 0 ] && CASES=(lines oneline pem dense config)
+[ ${#CASES[@]} -eq 0 ] && CASES=(lines oneline pem dense distinct config)
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 W=${BENCH_WORK:-/tmp/bench-work}
@@ -135,7 +139,7 @@ for n in sizes:
 if "pem" in cases:
     write("pem-headers.txt", [b"-----BEGIN RSA PRIVATE KEY-----\n" * 200_000], 0)
 
-if "dense" in cases:
+def dense(name, names):
     # Ordinary code that names credentials without holding one: reads from the
     # environment, calls, counts. Every line has a keyword, so every line runs a regex.
     templates = [
@@ -152,10 +156,16 @@ if "dense" in cases:
     ]
     lines, size, target = [], 0, 50 * 1024 * 1024
     while size < target:
-        line = templates[rng.randrange(len(templates))].format(i=rng.randrange(1000), j=rng.randrange(10**6)).encode()
+        line = templates[rng.randrange(len(templates))].format(i=rng.randrange(names), j=rng.randrange(10**6)).encode()
         lines.append(line)
         size += len(line)
-    write("dense.py", lines, 0)
+    write(name, lines, 0)
+
+
+if "dense" in cases:
+    dense("dense.py", 1000)
+if "distinct" in cases:
+    dense("distinct.py", 10**9)
 
 if "config" in cases:
     hexd = b"0123456789abcdef"
@@ -292,6 +302,7 @@ LABEL = {
     "oneline": "{n:,} keys on one line",
     "pem": "200,000 RSA PEM header lines",
     "dense": "token/secret/password on every line, no secret",
+    "distinct": "the same, no line recurring",
     "config": "custom multiline rule, keyword on every line",
 }
 
