@@ -2045,6 +2045,9 @@ fn trailing_pair(line: &[u8], push: &mut Push<'_>, out: &mut Vec<Found>) {
     }
     let mut value = words[words.len() - 1].clone();
     let name = words[words.len() - 2].clone();
+    if in_a_sentence(line, &words[..words.len() - 2]) {
+        return;
+    }
     if line[value.clone()].ends_with(b";") {
         value.end -= 1;
     }
@@ -2059,6 +2062,29 @@ fn trailing_pair(line: &[u8], push: &mut Push<'_>, out: &mut Vec<Found>) {
         value = value.start + 1..value.end - 1;
     }
     push(name_bytes, None, value, quoted, out);
+}
+
+/// Words that hold an English sentence together. A directive, a `.netrc` line
+/// or `ENV K V` has none of them; a commit message's "merge does not pass
+/// t7604." has two before its "name".
+const FUNCTION_WORDS: &[&[u8]] = &[
+    b"a", b"an", b"the", b"to", b"of", b"not", b"no", b"does", b"do", b"did", b"is", b"are",
+    b"was", b"were", b"be", b"will", b"would", b"should", b"can", b"could", b"must", b"may", b"we",
+    b"it", b"this", b"that", b"these", b"those", b"now", b"still", b"also", b"when", b"if", b"so",
+    b"but", b"and", b"or",
+];
+
+/// Whether the words before a trailing `name value` read as a sentence: two or
+/// more function words among them.
+fn in_a_sentence(line: &[u8], before: &[Range<usize>]) -> bool {
+    before
+        .iter()
+        .filter(|w| {
+            let word = &line[(*w).clone()];
+            FUNCTION_WORDS.iter().any(|f| word.eq_ignore_ascii_case(f))
+        })
+        .nth(1)
+        .is_some()
 }
 
 /// `curl -u user:pass`, `mysql -pPASS`, `sshpass -p PASS`, `--password PASS`.
