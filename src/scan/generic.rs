@@ -1304,7 +1304,7 @@ pub fn value_shape(v: &[u8], quoted: bool) -> Shape {
             return Shape::Nothing;
         }
         // Paths: `uploads/2021/report.pdf`, `prod/db-credentials`, `C:\\x`.
-        if v.contains(&b'/') || v.contains(&b'\\') {
+        if v.contains(&b'/') || v.contains(&b'\\') || is_file_name(v) {
             return Shape::Nothing;
         }
     }
@@ -2062,6 +2062,29 @@ fn trailing_pair(line: &[u8], push: &mut Push<'_>, out: &mut Vec<Found>) {
         value = value.start + 1..value.end - 1;
     }
     push(name_bytes, None, value, quoted, out);
+}
+
+/// File extensions a value names a file by: `server.key`, `config.yml`,
+/// `t0070-fundamental.sh` (a test script named in a commit message).
+const FILE_EXTENSIONS: &[&[u8]] = &[
+    b"sh", b"bash", b"py", b"rb", b"pl", b"js", b"ts", b"go", b"rs", b"c", b"h", b"cc", b"cpp",
+    b"java", b"php", b"txt", b"md", b"adoc", b"json", b"yml", b"yaml", b"toml", b"ini", b"cfg",
+    b"conf", b"xml", b"html", b"css", b"lock", b"log", b"sql", b"csv", b"pem", b"key", b"crt",
+    b"cer", b"p12", b"pfx", b"jks", b"der", b"pub", b"gpg",
+];
+
+/// `stem.ext`, one dot, a stem of letters, digits, `-` and `_`, and a known
+/// extension: the name of a file, whose contents are scanned where they are.
+fn is_file_name(v: &[u8]) -> bool {
+    let Some(dot) = memchr::memrchr(b'.', v) else {
+        return false;
+    };
+    let (stem, ext) = (&v[..dot], &v[dot + 1..]);
+    !stem.is_empty()
+        && stem
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        && FILE_EXTENSIONS.iter().any(|e| ext.eq_ignore_ascii_case(e))
 }
 
 /// Words that hold an English sentence together. A directive, a `.netrc` line
