@@ -169,15 +169,7 @@ mod tests {
             Some(Loose::Bytes(b)) => assert_eq!(b, content.as_bytes()),
             _ => panic!("not read"),
         }
-        git(&[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-qm",
-            "c",
-        ]);
+        git(&["commit", "-qm", "c"]);
         git(&["repack", "-adq"]);
         assert!(read_blob(&dirs, id, u64::MAX).is_none(), "packed now");
     }

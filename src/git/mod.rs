@@ -990,8 +990,8 @@ fn unreadable(id: ObjectId, path: &[u8], e: git2::Error) -> Error {
     )
 }
 
-/// Runs git in `dir` for a unit test, isolated from the machine's settings;
-/// its standard output.
+/// Runs git in `dir` for a unit test, isolated from the machine's settings and
+/// with a committer of its own; its standard output.
 #[cfg(test)]
 pub(crate) fn test_git(dir: &Path, args: &[&str]) -> String {
     let out = std::process::Command::new("git")
@@ -999,6 +999,10 @@ pub(crate) fn test_git(dir: &Path, args: &[&str]) -> String {
         .current_dir(dir)
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("HOME", dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@t")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@t")
         .output()
         .unwrap();
     assert!(out.status.success(), "{args:?}: {out:?}");

@@ -2045,14 +2045,13 @@ fn trailing_pair(line: &[u8], push: &mut Push<'_>, out: &mut Vec<Found>) {
     }
     let mut value = words[words.len() - 1].clone();
     let name = words[words.len() - 2].clone();
-    if in_a_sentence(line, &words[..words.len() - 2]) {
-        return;
-    }
     if line[value.clone()].ends_with(b";") {
         value.end -= 1;
     }
     let name_bytes = &line[name];
-    if !name_bytes.iter().all(|b| is_name_byte(*b)) || name_strength(name_bytes) < Strength::Strong
+    if !name_bytes.iter().all(|b| is_name_byte(*b))
+        || name_strength(name_bytes) < Strength::Strong
+        || in_a_sentence(line, &words[..words.len() - 2])
     {
         return;
     }
